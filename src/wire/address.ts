@@ -43,7 +43,7 @@ export function formatIp(a: Uint8Array): string {
 }
 
 /** Parses dotted-quad text (four decimal octets, no leading zeros beyond a single `0`). */
-export function parseIpv4(text: string): Uint8Array | null {
+export function parseIpv4Address(text: string): Uint8Array | null {
   const parts = text.split('.');
   if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
@@ -58,7 +58,7 @@ export function parseIpv4(text: string): Uint8Array | null {
 }
 
 /** Parses IPv6 text: full, `::`-compressed, or with an embedded dotted IPv4 tail. Zone ids are refused. */
-export function parseIpv6(text: string): Uint8Array | null {
+export function parseIpv6Address(text: string): Uint8Array | null {
   if (text.length === 0 || text.length > 45 || text.includes('%')) return null;
   const halves = text.split('::');
   if (halves.length > 2) return null;
@@ -69,7 +69,7 @@ export function parseIpv6(text: string): Uint8Array | null {
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
       if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = parseIpv4(g);
+        const v4 = parseIpv4Address(g);
         if (!v4) return null;
         out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
       } else {
@@ -96,8 +96,8 @@ export function parseIpv6(text: string): Uint8Array | null {
 }
 
 /** Parses either family: IPv6 if the text has a colon, else IPv4. */
-export function parseIp(text: string): Uint8Array | null {
-  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+export function parseIpAddress(text: string): Uint8Array | null {
+  return text.includes(':') ? parseIpv6Address(text) : parseIpv4Address(text);
 }
 
 /** Byte-wise equality of two addresses (different families are never equal). */

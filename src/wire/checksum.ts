@@ -28,6 +28,25 @@ function swap16(x: number): number {
   return ((x & 0xff) << 8) | (x >>> 8);
 }
 
+/** Words summed between folds: 2^20 words of < 2^32 each stay far below 2^53. */
+const FOLD_INTERVAL_WORDS = 0x100000;
+
+/**
+ * Sums native 32-bit words [from, to) in two doubles, two independent add chains that the
+ * CPU runs in parallel, and returns the folded (16-bit, native byte order) sum.
+ */
+function sumNativeWords(view: Uint32Array, from: number, to: number): number {
+  let even = 0;
+  let odd = 0;
+  let w = from;
+  for (; w + 3 < to; w += 4) {
+    even += view[w]! + view[w + 2]!;
+    odd += view[w + 1]! + view[w + 3]!;
+  }
+  for (; w < to; w++) even += view[w]!;
+  return checksumFold(checksumFold(even) + checksumFold(odd));
+}
+
 /** Sums bytes [start, end) as big-endian 16-bit words, one pair of bytes at a time. */
 function addBytewise(sum: number, b: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -48,14 +67,10 @@ export function checksumAdd(sum: number, data: Uint8Array, start = 0, end = data
   if ((abs & 3) === 2) { sum += (data[i]! << 8) | data[i + 1]!; i += 2; }
   const words = (end - i) >>> 2;
   const view = new Uint32Array(data.buffer, data.byteOffset + i, words);
-  // Accumulate native words in a double; fold every 2^20 words so it never nears 2^53.
+  // Sum native words block by block, folding between blocks so no double nears 2^53.
   let native = 0;
-  for (let w = 0; w < words; ) {
-    const stop = Math.min(words, w + 0x100000);
-    let acc = 0;
-    for (; w + 3 < stop; w += 4) acc += view[w]! + view[w + 1]! + view[w + 2]! + view[w + 3]!;
-    for (; w < stop; w++) acc += view[w]!;
-    native = checksumFold(native + checksumFold(acc));
+  for (let base = 0; base < words; base += FOLD_INTERVAL_WORDS) {
+    native = checksumFold(native + sumNativeWords(view, base, Math.min(words, base + FOLD_INTERVAL_WORDS)));
   }
   sum += swap16(checksumFold(native));
   return addBytewise(sum, data, i + words * 4, end);
