@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { readCaptureFileSync } from '../drivers/pcap/reader.js';
 import { decodePacket, decodedToJson, TcpdumpFormatter } from '../tools/decode/index.js';
 import { UsageError } from './errors.js';
-import { writeLine } from './output.js';
+import { LineWriter } from './output.js';
 
 interface DecodeOptions {
   json?: boolean;
@@ -36,14 +36,16 @@ async function decodeCommand(file: string, options: DecodeOptions): Promise<numb
   if (!read.ok) throw new UsageError(read.message);
   const capture = read.capture;
   const formatter = new TcpdumpFormatter();
+  const out = new LineWriter();
   let printed = 0;
   for (const record of capture.records) {
     if (options.count !== undefined && printed >= options.count) break;
     const packet = decodePacket(record);
     const line = options.json ? JSON.stringify(decodedToJson(packet)) : formatter.format(packet);
-    if (!(await writeLine(line))) return 0; // the reader went away (e.g. `| head`): stop quietly
+    if (!(await out.line(line))) return 0; // the reader went away (e.g. `| head`): stop quietly
     printed++;
   }
+  await out.flush();
   if (capture.error && (options.count === undefined || printed < options.count)) {
     process.stderr.write(`l4: ${file}: ${capture.error.message}\n`);
     return 1;

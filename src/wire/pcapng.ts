@@ -8,7 +8,8 @@
  * snaplen, if_tsresol, if_tsoffset, name), and the three packet blocks: Enhanced (EPB),
  * Simple (SPB: interface 0, no timestamp) and the obsolete Packet Block (type 2). Every
  * other block (name resolution, statistics, decryption secrets, custom, ...) is skipped by
- * its length. A file whose first block is not a readable Section Header Block is a failed
+ * its length (Wireshark shows a systemd Journal Export Block, type 9, as a frame: in a file
+ * holding some, our frame numbers run behind tshark's). A file whose first block is not a readable Section Header Block is a failed
  * parse; damage after that (a block length that is not a multiple of 4, below 12, past the
  * end of the file or not repeated at the end, a packet that overruns its block, a packet on
  * an undeclared interface) stops reading with `error`, keeping the records before it.
@@ -232,7 +233,7 @@ export function readPcapng(bytes: Uint8Array): CaptureResult<PcapngCapture> {
   let offset = 0;
   let index = 1;
 
-  // Set when the first Section Header Block itself is cut short: the parse then fails as 'truncated'.
+  // Set when the file ends inside a block; if that block is the first SHB, the parse fails as 'truncated'.
   let cutShort = false;
 
   while (offset < bytes.length) {

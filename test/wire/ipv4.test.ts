@@ -6,20 +6,8 @@ import {
 } from '../../src/wire/ipv4.js';
 import type { Ipv4EmitRepr, Ipv4Repr } from '../../src/wire/ipv4.js';
 import { internetChecksum } from '../../src/wire/checksum.js';
-import type { ParseResult } from '../../src/wire/result.js';
 import { FUZZ_RUNS, ROUND_TRIP_RUNS } from '../support/runs.js';
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function value<T>(r: ParseResult<T>): T {
-  if (!r.ok) assert.fail(`expected a parse, got '${r.reason}'`);
-  return r.value;
-}
+import { hex, value } from '../support/bytes.js';
 
 function emitted(repr: Ipv4EmitRepr): Uint8Array {
   const buf = new Uint8Array(ipv4BufferLen(repr));

@@ -5,20 +5,8 @@ import {
   emitIpv6, IPV6_MAX_EXTENSION_HEADERS, Ipv6Packet, ipv6BufferLen, ipv6FragmentHeader, parseIpv6,
 } from '../../src/wire/ipv6.js';
 import type { Ipv6EmitRepr, Ipv6ExtensionHeader, Ipv6Repr } from '../../src/wire/ipv6.js';
-import type { ParseResult } from '../../src/wire/result.js';
 import { FUZZ_RUNS, ROUND_TRIP_RUNS } from '../support/runs.js';
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function value<T>(r: ParseResult<T>): T {
-  if (!r.ok) assert.fail(`expected a parse, got '${r.reason}'`);
-  return r.value;
-}
+import { hex, value } from '../support/bytes.js';
 
 function reason(bytes: Uint8Array): string {
   const r = parseIpv6(bytes);

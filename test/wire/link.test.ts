@@ -9,6 +9,7 @@ import type { LinkFrame } from '../../src/wire/link.js';
 import { readCapture } from '../../src/wire/capture.js';
 import type { ParseResult } from '../../src/wire/result.js';
 import { FUZZ_RUNS } from '../support/runs.js';
+import { hex } from '../support/bytes.js';
 
 // Real frames come from the loopback captures in test/fixtures/pcap/ (see pcap.test.ts for
 // how they were made); expected fields are tshark's (eth.*, sll.*).
@@ -23,11 +24,6 @@ function frames(name: string): { linkType: number; data: Uint8Array }[] {
 function frame(r: ParseResult<LinkFrame>): LinkFrame {
   if (!r.ok) assert.fail(`decapsulate failed: ${r.reason}`);
   return r.value;
-}
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
 const IPV4_HEADER = '45000054e49a40004001' + '00007f0000017f000001';

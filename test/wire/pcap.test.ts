@@ -154,6 +154,13 @@ describe('pcap reader: real captures', () => {
     assert.equal(value(readPcap(bytes)).linkType, 1);
   });
 
+  test('reads a view at any byte offset of its buffer', () => {
+    const file = fixture('lo-ping-ns.pcap');
+    const backing = new Uint8Array(file.length + 5);
+    backing.set(file, 5);
+    checkAgainstTshark(value(readPcap(backing.subarray(5))), LO_PING_NS, 1);
+  });
+
   test('a header alone is a valid, empty capture', () => {
     const c = value(readPcap(pcapHeader({ linkType: 101 })));
     assert.deepEqual(c.records, []);

@@ -158,6 +158,13 @@ describe('pcapng reader: real captures', () => {
     ]);
   });
 
+  test('reads a view at any byte offset of its buffer', () => {
+    const file = fixture('multi.pcapng');
+    const backing = new Uint8Array(file.length + 3);
+    backing.set(file, 3);
+    assert.deepEqual(summary(value(readPcapng(backing.subarray(3)))), summary(value(readPcapng(file))));
+  });
+
   test('readCapture gives the same records as readPcapng', () => {
     const bytes = fixture('multi.pcapng');
     const c = value(readCapture(bytes));
@@ -335,6 +342,10 @@ describe('pcapng reader: malformed files', () => {
     new DataView(absurd.buffer).setUint32(20, MAX_CAPTURED_LENGTH + 1, le);
     stopsAt(concat(good, absurd), second, /exceeds 262144/);
     stopsAt(concat(good, spb(le, 100, data)), second, /Simple Packet Block of 100 bytes overruns/);
+    stopsAt(concat(good, block(le, PcapngBlockType.InterfaceDescription, new Uint8Array(4))), second,
+      /Interface Description Block of 16 bytes \(at least 20\)/);
+    stopsAt(concat(good, block(le, PcapngBlockType.SectionHeader, Uint8Array.of(0x4d, 0x3c, 0x2b, 0x1a))), second,
+      /Section Header Block of 16 bytes \(at least 28\)/);
     const noIface = value(readPcapng(concat(shb(le), spb(le, 4, data))));
     assert.match(noIface.error!.message, /before any Interface Description Block/);
     assert.equal(noIface.error!.record, 1);

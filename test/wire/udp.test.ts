@@ -4,10 +4,7 @@ import fc from 'fast-check';
 import { UdpPacket, emitUdp, parseUdp, udpBufferLen, udpChecksumValid } from '../../src/wire/udp.js';
 import type { UdpEmitRepr, UdpRepr } from '../../src/wire/udp.js';
 import { FUZZ_RUNS, ROUND_TRIP_RUNS } from '../support/runs.js';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-}
+import { hex } from '../support/bytes.js';
 
 const LOCAL4 = Uint8Array.of(127, 0, 0, 1);
 const LOCAL6 = hex('00000000000000000000000000000001');

@@ -51,6 +51,7 @@ export type ChecksumStatus = boolean | 'none' | 'unknown';
 
 /** The transport layer of a frame. */
 export type DecodedTransport =
+  /** `computedChecksum` is what the field should hold; computed only when the checksum is bad, else equal to `wireChecksum`. */
   | { readonly kind: 'tcp'; readonly repr: TcpRepr; readonly checksum: ChecksumStatus; readonly wireChecksum: number; readonly computedChecksum: number }
   | { readonly kind: 'udp'; readonly repr: UdpRepr; readonly checksum: ChecksumStatus; readonly wireChecksum: number; readonly computedChecksum: number }
   | { readonly kind: 'icmp'; readonly repr: Icmpv4Repr; readonly checksum: ChecksumStatus; readonly quoted?: QuotedDatagram }
@@ -72,7 +73,29 @@ export interface DecodedPacket {
 export function decodePacket(record: CaptureRecord): DecodedPacket {
   const missingBytes = Math.max(0, record.originalLength - record.capturedLength);
   const base = { record, missingBytes };
-  const link = decapsulate(record.linkType, record.data);
+  // A frame cut by the snap length still has its headers: decode it as if the missing tail
+  // were zeros (as tcpdump reads lengths from the headers), and call its checksums unknown.
+  const frameBytes = missingBytes > 0 && record.originalLength <= MAX_FRAME ? padded(record.data, record.originalLength) : record.data;
+  const decoded = decodeFrame(base, frameBytes);
+  return missingBytes > 0 ? checksumsUnknown(decoded) : decoded;
+}
+
+/** The largest frame we pad a snapped capture up to (the largest IP datagram plus a link header). */
+const MAX_FRAME = 65535 + 64;
+
+function padded(data: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(data);
+  return out;
+}
+
+function checksumsUnknown(p: DecodedPacket): DecodedPacket {
+  if (!p.transport) return p;
+  return { ...p, transport: { ...p.transport, checksum: 'unknown' } as DecodedTransport };
+}
+
+function decodeFrame(base: Base, data: Uint8Array): DecodedPacket {
+  const link = decapsulate(base.record.linkType, data);
   if (!link.ok) return { ...base, problem: { layer: 'link', reason: link.reason } };
   const frame = link.value;
   switch (frame.network) {
@@ -123,14 +146,16 @@ function decodeTransport(protocol: number, bytes: Uint8Array, src: Uint8Array, d
       if (!r.ok) return { problem: { layer: 'tcp', reason: r.reason } };
       const checksum: ChecksumStatus = fragmented ? 'unknown' : tcpChecksumValid(bytes, src, dst);
       const wireChecksum = (bytes[16]! << 8) | bytes[17]!; // parseTcp guaranteed 20 bytes
-      return { transport: { kind: 'tcp', repr: r.value, checksum, wireChecksum, computedChecksum: expectedChecksum(bytes, src, dst, 6, 16) } };
+      const computedChecksum = checksum === false ? expectedChecksum(bytes, src, dst, 6, 16) : wireChecksum;
+      return { transport: { kind: 'tcp', repr: r.value, checksum, wireChecksum, computedChecksum } };
     }
     case IpProtocol.Udp: {
       const r = parseUdp(bytes, src, dst, { verifyChecksum: false });
       if (!r.ok) return { problem: { layer: 'udp', reason: r.reason } };
       const checksum: ChecksumStatus = fragmented ? 'unknown' : udpChecksumValid(bytes, src, dst);
-      const datagram = bytes.subarray(0, r.value.length);
-      return { transport: { kind: 'udp', repr: r.value, checksum, wireChecksum: r.value.checksum, computedChecksum: expectedChecksum(datagram, src, dst, 17, 6) } };
+      const wireChecksum = r.value.checksum;
+      const computedChecksum = checksum === false ? expectedChecksum(bytes.subarray(0, r.value.length), src, dst, 17, 6) : wireChecksum;
+      return { transport: { kind: 'udp', repr: r.value, checksum, wireChecksum, computedChecksum } };
     }
     case IpProtocol.Icmp: {
       const r = parseIcmpv4(bytes, { verifyChecksum: false });

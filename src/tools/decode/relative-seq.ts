@@ -22,11 +22,13 @@ export class RelativeSequence {
 
   /**
    * Returns the numbers to print for one segment. `syn` and `ack` are its flags. Segments
-   * without ACK print absolute numbers, as tcpdump does.
+   * without ACK print absolute numbers, as tcpdump does. `peerBase` is what SACK edges
+   * (numbers in the peer's sequence space) are printed relative to: 0 without ACK, and set
+   * even on the segment that starts a conversation, as in tcpdump's print-tcp.c.
    */
   apply(src: Uint8Array, srcPort: number, dst: Uint8Array, dstPort: number, seq: number, ackNumber: number,
-    flags: { syn: boolean; ack: boolean }): { seq: number; ack: number } {
-    if (!flags.ack) return { seq, ack: ackNumber };
+    flags: { syn: boolean; ack: boolean }): { seq: number; ack: number; peerBase: number } {
+    if (!flags.ack) return { seq, ack: ackNumber, peerBase: 0 };
     const a = `${formatIp(src)}.${srcPort}`;
     const b = `${formatIp(dst)}.${dstPort}`;
     const reversed = a > b;
@@ -36,10 +38,10 @@ export class RelativeSequence {
       const mine = seq;
       const theirs = seqAdd(ackNumber, -1);
       this.#bases.set(key, reversed ? { firstSide: theirs, secondSide: mine } : { firstSide: mine, secondSide: theirs });
-      return { seq, ack: ackNumber };
+      return { seq, ack: ackNumber, peerBase: theirs };
     }
     const mine = reversed ? known.secondSide : known.firstSide;
     const theirs = reversed ? known.firstSide : known.secondSide;
-    return { seq: seqAdd(seq, -mine), ack: seqAdd(ackNumber, -theirs) };
+    return { seq: seqAdd(seq, -mine), ack: seqAdd(ackNumber, -theirs), peerBase: theirs };
   }
 }

@@ -12,7 +12,8 @@ import { formatIp } from '../../wire/address.js';
 import { ipProtocolName } from '../../wire/ip-protocol.js';
 import { formatMac } from '../../wire/link.js';
 import { formatTcpFlags, TcpFlags } from '../../wire/tcp.js';
-import { formatTcpOptions } from '../../wire/tcp-options.js';
+import { formatTcpOptions, type TcpOption } from '../../wire/tcp-options.js';
+import { seqAdd } from '../../wire/seq.js';
 import { icmpv4Summary } from '../../wire/icmpv4.js';
 import { icmpv6Summary } from '../../wire/icmpv6.js';
 import { WIRE_REASONS } from '../../wire/result.js';
@@ -40,7 +41,7 @@ export class TcpdumpFormatter {
 
   /** The line for one decoded packet (without the trailing newline). */
   format(p: DecodedPacket): string {
-    return `${tcpdumpTime(p.record.timestamp)} ${this.#body(p)}`;
+    return `${tcpdumpTime(p.record.timestamp)} ${sll2Prefix(p)}${this.#body(p)}`;
   }
 
   #body(p: DecodedPacket): string {
@@ -93,12 +94,34 @@ export class TcpdumpFormatter {
     if (ack) line += `, ack ${rel.ack}`;
     line += `, win ${r.window}`;
     if ((r.flags & TcpFlags.URG) !== 0) line += `, urg ${r.urgentPointer}`;
-    if (r.options.length > 0) line += `, options [${formatTcpOptions(r.options)}]`;
+    if (r.options.length > 0) line += `, options [${formatTcpOptions(relativeSack(r.options, rel.peerBase))}]`;
     line += `, length ${length}`;
     line += checksumNote('tcp', t.checksum, t.wireChecksum, t.computedChecksum);
     if (length > 0 && (HTTP_PORTS.has(r.srcPort) || HTTP_PORTS.has(r.dstPort))) line += httpNote(r.payload);
     return line;
   }
+}
+
+/** SLL2 packet types as tcpdump prints the direction (PACKET_HOST, BROADCAST, MULTICAST, OTHERHOST, OUTGOING). */
+const SLL_DIRECTIONS = ['In', 'B', 'M', 'P', 'Out'];
+
+/**
+ * tcpdump prints an SLL2 frame's interface and direction first (`lo    In  IP …`). The
+ * interface *name* belongs to the machine that captured it, so l4 prints its index.
+ */
+function sll2Prefix(p: DecodedPacket): string {
+  const link = p.link;
+  if (!link || link.interfaceIndex === undefined || link.sllPacketType === undefined) return '';
+  const direction = SLL_DIRECTIONS[link.sllPacketType] ?? String(link.sllPacketType);
+  return `${String(link.interfaceIndex).padEnd(5)} ${direction.padEnd(3)} `;
+}
+
+/** SACK edges relative to the peer's base, as tcpdump prints them without -S. */
+function relativeSack(options: readonly TcpOption[], peerBase: number): readonly TcpOption[] {
+  if (peerBase === 0 || !options.some((o) => o.kind === 'sack')) return options;
+  return options.map((o) => o.kind !== 'sack' ? o : {
+    ...o, blocks: o.blocks.map((b) => ({ left: seqAdd(b.left, -peerBase), right: seqAdd(b.right, -peerBase) })),
+  });
 }
 
 /** tcpdump -v's wording for a checksum that does not verify; nothing when it does. */
