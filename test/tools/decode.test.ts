@@ -2,11 +2,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readCaptureFileSync } from '../../src/drivers/pcap/reader.js';
 import { decodedToJson, decodePacket, TcpdumpFormatter, tcpdumpTime } from '../../src/tools/decode/index.js';
 import type { CaptureRecord } from '../../src/wire/pcap.js';
 import { FUZZ_RUNS } from '../support/runs.js';
+import { needTool } from '../support/tshark.js';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url).pathname;
 
@@ -80,4 +82,30 @@ describe('decodePacket on real captures', () => {
     assert.equal(tcpdumpTime(1_700_000_000_123_456_789n), '22:13:20.123456');
     assert.equal(tcpdumpTime(0n), '00:00:00.000000');
   });
+});
+
+describe('l4 decode lines equal tcpdump -nn lines', () => {
+  /**
+   * Known, deliberate differences, normalised away: tcpdump dissects DNS (l4 stops at
+   * `UDP, length N`); it names an SLL2 frame's interface from the reading machine (l4 prints
+   * the index); l4 flags bad checksums that tcpdump shows only with -v.
+   */
+  function normalise(line: string): string {
+    return line
+      .replace(/^(\S+) \S+\s+(In |Out|B  |M  |P  ) /, '$1 ')
+      .replace(/(\.53 > \S+|\.\d+ > \S+\.53): .*$/, '$1: <dns>')
+      .replace(/ \[bad (tcp|udp) cksum 0x[0-9a-f]+ -> 0x[0-9a-f]+\]/, '');
+  }
+
+  for (const file of fixtureFiles().filter((f) => f.includes('/golden/'))) {
+    test(file.split('/').slice(-1)[0]!, (t) => {
+      const skip = needTool('tcpdump');
+      if (skip) { t.skip(skip); return; }
+      const theirs = spawnSync('tcpdump', ['-nn', '-r', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout.trimEnd().split('\n');
+      const formatter = new TcpdumpFormatter();
+      const ours = records(file).map((r) => formatter.format(decodePacket(r)));
+      assert.equal(ours.length, theirs.length);
+      ours.forEach((line, i) => assert.equal(normalise(line), normalise(theirs[i]!), `frame ${i + 1}`));
+    });
+  }
 });

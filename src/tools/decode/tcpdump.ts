@@ -17,7 +17,7 @@ import { seqAdd } from '../../wire/seq.js';
 import { icmpv4Summary } from '../../wire/icmpv4.js';
 import { icmpv6Summary } from '../../wire/icmpv6.js';
 import { WIRE_REASONS } from '../../wire/result.js';
-import type { DecodedPacket, DecodedTransport } from './packet.js';
+import type { DecodedNetwork, DecodedPacket, DecodedTransport } from './packet.js';
 import { RelativeSequence } from './relative-seq.js';
 
 /** `HH:MM:SS.uuuuuu` of a nanosecond timestamp, in UTC (tcpdump's default format, TZ=UTC). */
@@ -75,7 +75,7 @@ export class TcpdumpFormatter {
       case 'tcp': return `${family} ${src}.${t.repr.srcPort} > ${dst}.${t.repr.dstPort}:${ipBad} ${this.#tcp(net.repr.src, net.repr.dst, t)}`;
       case 'udp': return `${family} ${src}.${t.repr.srcPort} > ${dst}.${t.repr.dstPort}:${ipBad} UDP, length ${t.repr.payload.length}${checksumNote('udp', t.checksum, t.wireChecksum, t.computedChecksum)}`;
       case 'icmp': return `${family} ${src} > ${dst}:${ipBad} ${icmpv4Summary(t.repr)}${t.checksum === false ? ' [bad icmp cksum]' : ''}`;
-      case 'icmpv6': return `${family} ${src} > ${dst}: ${icmpv6Summary(t.repr)}${t.checksum === false ? ' [bad icmp6 cksum]' : ''}`;
+      case 'icmpv6': return `${family} ${src} > ${dst}: ${extensionPrefix(net)}${icmpv6Summary(t.repr)}${t.checksum === false ? ' [bad icmp6 cksum]' : ''}`;
     }
   }
 
@@ -100,6 +100,17 @@ export class TcpdumpFormatter {
     if (length > 0 && (HTTP_PORTS.has(r.srcPort) || HTTP_PORTS.has(r.dstPort))) line += httpNote(r.payload);
     return line;
   }
+}
+
+/** tcpdump names IPv6 option headers before the upper layer: `HBH ` (hop-by-hop), `DSTOPT `. */
+function extensionPrefix(net: DecodedNetwork): string {
+  if (net.kind !== 'ipv6') return '';
+  let out = '';
+  for (const h of net.repr.extensionHeaders) {
+    if (h.type === 0) out += 'HBH ';
+    else if (h.type === 60) out += 'DSTOPT ';
+  }
+  return out;
 }
 
 /** SLL2 packet types as tcpdump prints the direction (PACKET_HOST, BROADCAST, MULTICAST, OTHERHOST, OUTGOING). */
