@@ -92,7 +92,7 @@ describe('l4 decode lines equal tcpdump -nn lines', () => {
    */
   function normalise(line: string): string {
     return line
-      .replace(/^(\S+) \S+\s+(In |Out|B  |M  |P  ) /, '$1 ')
+      .replace(/^(\S+) \S+\s+(In |Out|[BMP] {2}) /, '$1 ')
       .replace(/(\.53 > \S+|\.\d+ > \S+\.53): .*$/, '$1: <dns>')
       .replace(/ \[bad (tcp|udp) cksum 0x[0-9a-f]+ -> 0x[0-9a-f]+\]/, '');
   }
