@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { emitTcp, tcpBufferLen, TcpFlags, tcpRepr, type TcpOption, type TcpRepr 
 import { emitUdp, udpBufferLen } from '../../src/wire/udp.js';
 import { emitIcmpv4, icmpv4BufferLen, type Icmpv4Repr } from '../../src/wire/icmpv4.js';
 import { emitIcmpv6, icmpv6BufferLen, type Icmpv6Repr } from '../../src/wire/icmpv6.js';
-import { needTool } from '../support/tshark.js';
+import { needTool, tsharkFields } from '../support/tshark.js';
 
 const A4 = parseIpAddress('10.77.0.1')!;
 const B4 = parseIpAddress('10.77.0.2')!;
@@ -129,10 +128,7 @@ test('a pcap written by l4 opens in tshark: no bad checksum, no malformed packet
     writeFileSync(file, capture.bytes);
     const fields = ['frame.number', 'frame.protocols', '_ws.malformed', 'ip.checksum.status', 'tcp.checksum.status',
       'udp.checksum.status', 'icmp.checksum.status', 'icmpv6.checksum.status', '_ws.expert.severity', '_ws.expert.message'];
-    const out = execFileSync('tshark', ['-r', file, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE',
-      '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,',
-      ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const rows = out.trimEnd().split('\n').map((line) => Object.fromEntries(line.split('\t').map((v, i) => [fields[i]!, v])));
+    const rows = tsharkFields(file, fields, { validateChecksums: true });
     assert.equal(rows.length, capture.count, 'every packet is read');
     for (const row of rows) {
       const where = `frame ${row['frame.number']} (${row['frame.protocols']}): ${row['_ws.expert.message']}`;
