@@ -1,0 +1,140 @@
+/**
+ * The vocabulary of l4's TCP, shared by the connection, the host and the API: states named
+ * as RFC 9293 3.3.2 spells them, configuration with its defaults, the events a connection
+ * reports to its owner, the errors (small string unions, DESIGN.md "errors by layer"), and
+ * the observable figures every connection exposes (netstat, the lab and the benchmarks read
+ * these, never private fields).
+ */
+import type { Duration } from '../../time/instant.js';
+import { millis, seconds } from '../../time/instant.js';
+import type { Endpoint } from '../endpoint.js';
+
+/** The eleven states of RFC 9293 3.3.2 (LISTEN belongs to listeners, the rest to connections). */
+export type TcpState =
+  | 'LISTEN' | 'SYN-SENT' | 'SYN-RECEIVED' | 'ESTABLISHED' | 'FIN-WAIT-1' | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT' | 'CLOSING' | 'LAST-ACK' | 'TIME-WAIT' | 'CLOSED';
+
+/** Why a connection ended badly. */
+export type TcpError =
+  /** A RST answered our SYN (ECONNREFUSED), or an ICMP hard error during the handshake. */
+  | 'refused'
+  /** The peer reset an established connection (ECONNRESET). */
+  | 'reset'
+  /** Retransmissions or the user timeout ran out, or keepalive probes went unanswered (ETIMEDOUT). */
+  | 'timed-out'
+  /** The application aborted the connection (it sent RST). */
+  | 'aborted';
+
+/** What a connection tells its owner; drained with `pollEvent()`. */
+export type TcpEvent =
+  /** The handshake completed (SYN-SENT or SYN-RECEIVED -> ESTABLISHED). */
+  | { readonly type: 'connected' }
+  /** New in-order bytes can be read with `recv()`. */
+  | { readonly type: 'readable' }
+  /** Send-buffer space became free after the buffer had been full (backpressure 'drain'). */
+  | { readonly type: 'writable' }
+  /** The peer's FIN arrived and every byte before it has been queued for reading: end of stream. */
+  | { readonly type: 'peer-closed' }
+  /** The connection failed; it is now CLOSED. */
+  | { readonly type: 'error'; readonly error: TcpError }
+  /** The connection reached CLOSED (after TIME-WAIT, LAST-ACK, an error or an abort); it can be forgotten. */
+  | { readonly type: 'closed' };
+
+/** Keepalive settings (RFC 1122 4.2.3.6: off by default, idle at least two hours by default). */
+export interface KeepaliveConfig {
+  readonly enabled: boolean;
+  /** Idle time before the first probe. */
+  readonly idle: Duration;
+  /** Time between unanswered probes. */
+  readonly interval: Duration;
+  /** Unanswered probes after which the connection is dropped with 'timed-out'. */
+  readonly count: number;
+}
+
+/** The congestion-control algorithms l4 offers (CUBIC arrives with issue 6). */
+export type CongestionAlgorithm = 'newreno';
+
+/** Per-connection configuration; every field has a default in {@link TCP_DEFAULTS}. */
+export interface TcpConfig {
+  /** Bytes the application may queue for sending. */
+  readonly sendBufferSize: number;
+  /** Bytes of receive buffer; the advertised window is what is free of it. */
+  readonly receiveBufferSize: number;
+  /** Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2). */
+  readonly msl: Duration;
+  /** RTO before any RTT sample (RFC 6298 2.1: 1 s). */
+  readonly initialRto: Duration;
+  /** Lower bound of the RTO (RFC 6298 2.4: 1 s; Linux uses 200 ms). */
+  readonly minRto: Duration;
+  /** Upper bound of the RTO (RFC 6298 2.5: at least 60 s). */
+  readonly maxRto: Duration;
+  /** Retransmissions of one segment before the connection is dropped with 'timed-out'. */
+  readonly maxRetransmissions: number;
+  /** SYN (and SYN-ACK) retransmissions before giving up (Linux tcp_syn_retries: 6). */
+  readonly maxSynRetransmissions: number;
+  /** Abort after data has gone unacknowledged this long (RFC 9293 3.8.3 USER TIMEOUT; 0 = off). */
+  readonly userTimeout: Duration;
+  /** Longest an ACK may be delayed (RFC 9293 3.8.6.3 / RFC 1122: at most 500 ms; l4 allows at most 200 ms). */
+  readonly delayedAck: Duration;
+  /** Nagle's algorithm (RFC 9293 3.7.4); `setNoDelay(true)` turns it off. */
+  readonly nagle: boolean;
+  readonly keepalive: KeepaliveConfig;
+  /** Bytes of out-of-order data held for reassembly (beyond it, segments are dropped and counted). */
+  readonly outOfOrderLimit: number;
+  readonly congestionControl: CongestionAlgorithm;
+}
+
+/** l4's defaults. Tests and tools override fields with `{ ...TCP_DEFAULTS, ... }`. */
+export const TCP_DEFAULTS: TcpConfig = {
+  sendBufferSize: 256 * 1024,
+  receiveBufferSize: 256 * 1024,
+  msl: seconds(30),
+  initialRto: seconds(1),
+  minRto: millis(200),
+  maxRto: seconds(60),
+  maxRetransmissions: 15,
+  maxSynRetransmissions: 6,
+  userTimeout: 0,
+  delayedAck: millis(40),
+  nagle: true,
+  keepalive: { enabled: false, idle: seconds(7200), interval: seconds(75), count: 9 },
+  outOfOrderLimit: 256 * 1024,
+  congestionControl: 'newreno',
+};
+
+/** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */
+export const DEFAULT_MSS_IPV4 = 536;
+export const DEFAULT_MSS_IPV6 = 1220;
+
+/** Everything observable about one connection at one instant. */
+export interface TcpConnectionInfo {
+  readonly state: TcpState;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** Bytes queued to send that the peer has not acknowledged (Send-Q). */
+  readonly sendQueue: number;
+  /** Bytes received in order and not yet read by the application (Recv-Q). */
+  readonly receiveQueue: number;
+  /** Smoothed RTT and its variation (RFC 6298), in µs; undefined before the first sample. */
+  readonly srtt: Duration | undefined;
+  readonly rttvar: Duration | undefined;
+  /** Current retransmission timeout, in µs. */
+  readonly rto: Duration;
+  /** Congestion window and slow-start threshold, in bytes. */
+  readonly cwnd: number;
+  readonly ssthresh: number;
+  /** The effective send MSS (peer's MSS option, bounded by our path). */
+  readonly mss: number;
+  /** Peer's advertised window (bytes). */
+  readonly sendWindow: number;
+  /** Window we advertise (bytes). */
+  readonly receiveWindow: number;
+  /** Segments retransmitted, all causes. */
+  readonly retransmissions: number;
+  /** Payload bytes sent (first transmissions only) and received in order. */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Segments sent and received. */
+  readonly segmentsSent: number;
+  readonly segmentsReceived: number;
+}
