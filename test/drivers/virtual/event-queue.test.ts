@@ -1,0 +1,68 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { EventQueue } from '../../../src/drivers/virtual/event-queue.js';
+
+function drain<A, B>(q: EventQueue<A, B>): Array<[number, A, B]> {
+  const out: Array<[number, A, B]> = [];
+  while (q.pop((a, b, t) => out.push([t, a, b]))) { /* collect */ }
+  return out;
+}
+
+describe('EventQueue', () => {
+  test('pops in time order, FIFO among equal times', () => {
+    const q = new EventQueue<string, number>();
+    q.push(5, 'e', 0);
+    q.push(1, 'a', 1);
+    q.push(5, 'f', 2);
+    q.push(3, 'c', 3);
+    q.push(1, 'b', 4);
+    q.push(5, 'g', 5);
+    assert.equal(q.size, 6);
+    assert.equal(q.peekTime(), 1);
+    assert.equal(q.peekA(), 'a');
+    assert.deepEqual(drain(q).map(([t, a]) => `${t}${a}`), ['1a', '1b', '3c', '5e', '5f', '5g']);
+    assert.equal(q.peekTime(), undefined);
+    assert.equal(q.pop(() => assert.fail('nothing to pop')), false);
+  });
+
+  test('clear empties the queue', () => {
+    const q = new EventQueue<number, number>();
+    for (let i = 0; i < 10; i++) q.push(i, i, i);
+    q.clear();
+    assert.equal(q.size, 0);
+    assert.equal(q.peekTime(), undefined);
+  });
+
+  test('property: interleaved pushes and pops equal a stable sort', () => {
+    fc.assert(fc.property(
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(-1)), { maxLength: 300 }),
+      (ops) => {
+        const q = new EventQueue<number, null>();
+        const reference: Array<{ t: number; id: number }> = [];
+        let id = 0;
+        const popped: number[] = [];
+        const expected: number[] = [];
+        for (const op of ops) {
+          if (op >= 0) {
+            q.push(op, id, null);
+            reference.push({ t: op, id: id++ });
+          } else {
+            q.pop((a) => popped.push(a));
+            if (reference.length > 0) {
+              let best = 0;
+              for (let i = 1; i < reference.length; i++) {
+                const r = reference[i]!;
+                const b = reference[best]!;
+                if (r.t < b.t || (r.t === b.t && r.id < b.id)) best = i;
+              }
+              expected.push(reference.splice(best, 1)[0]!.id);
+            }
+          }
+        }
+        assert.deepEqual(popped, expected);
+        assert.equal(q.size, reference.length);
+      },
+    ), { numRuns: 500 });
+  });
+});
