@@ -1,0 +1,122 @@
+/**
+ * NewReno: the congestion control of RFC 5681 (slow start, congestion avoidance, fast
+ * retransmit and fast recovery) with RFC 6582's handling of partial acknowledgments.
+ *
+ * Contract: see `CongestionController` in `./index.ts`. The connection decides when recovery
+ * starts and ends (it holds `recover`); this class does the arithmetic each RFC step asks for.
+ */
+import type { Duration, Instant } from '../../../time/instant.js';
+import type { CongestionController } from './index.js';
+
+/**
+ * The initial ssthresh. RFC 5681 3.1: "The initial value of ssthresh SHOULD be set arbitrarily
+ * high (e.g., to the size of the largest possible advertised window)". Linux's
+ * TCP_INFINITE_SSTHRESH; it stays right when window scaling (issue 6) raises the window.
+ */
+export const INITIAL_SSTHRESH = 0x7fff_ffff;
+
+/** RFC 5681 + RFC 6582 NewReno. */
+export class NewReno implements CongestionController {
+  readonly algorithm = 'newreno' as const;
+  #mss: number;
+  #cwnd: number;
+  #ssthresh = INITIAL_SSTHRESH;
+  #recovering = false;
+  /** Bytes acknowledged in congestion avoidance since cwnd last grew (RFC 5681 3.1, byte counting). */
+  #bytesAcked = 0;
+
+  constructor(mss: number, initialWindow: number) {
+    this.#mss = Math.max(1, mss);
+    this.#cwnd = Math.max(this.#mss, initialWindow);
+  }
+
+  get window(): number {
+    return this.#cwnd;
+  }
+
+  get ssthresh(): number {
+    return this.#ssthresh;
+  }
+
+  get inRecovery(): boolean {
+    return this.#recovering;
+  }
+
+  setMss(mss: number): void {
+    this.#mss = Math.max(1, mss);
+    this.#cwnd = Math.max(this.#cwnd, this.#mss);
+  }
+
+  /** RFC 5681 3.1 equation 4: ssthresh = max (FlightSize / 2, 2*SMSS). */
+  #halvedFlight(flightSize: number): number {
+    return Math.max(Math.floor(flightSize / 2), 2 * this.#mss);
+  }
+
+  onAck(bytesAcked: number, _now: Instant, _rtt: Duration | undefined): void {
+    if (bytesAcked <= 0 || this.#recovering) return;
+    if (this.#cwnd < this.#ssthresh) {
+      // RFC 5681 3.1, slow start: "cwnd += min (N, SMSS)" (equation 2), N being the bytes
+      // newly acknowledged: appropriate byte counting with a limit of one SMSS (RFC 3465).
+      this.#cwnd += Math.min(bytesAcked, this.#mss);
+      return;
+    }
+    // RFC 5681 3.1, congestion avoidance, the byte-counting variant: "the number of bytes that
+    // have been acknowledged by ACKs for new data ... when the number of bytes acknowledged
+    // reaches cwnd, then cwnd can be incremented by up to SMSS bytes".
+    this.#bytesAcked += bytesAcked;
+    if (this.#bytesAcked >= this.#cwnd) {
+      this.#bytesAcked -= this.#cwnd;
+      this.#cwnd += this.#mss;
+    }
+  }
+
+  onLoss(_now: Instant, flightSize: number): void {
+    // RFC 5681 3.2 step 2: "When the third duplicate ACK is received, a TCP MUST set ssthresh
+    // to no more than the value given in equation (4)".
+    this.#ssthresh = this.#halvedFlight(flightSize);
+    // Step 3: "cwnd set to ssthresh plus 3*SMSS. This artificially "inflates" the congestion
+    // window by the number of segments (three) that have left the network".
+    this.#cwnd = this.#ssthresh + 3 * this.#mss;
+    this.#bytesAcked = 0;
+    this.#recovering = true;
+  }
+
+  onDuplicateAck(_now: Instant): void {
+    // RFC 5681 3.2 step 4: "For each additional duplicate ACK received (after the third), cwnd
+    // MUST be incremented by SMSS."
+    if (this.#recovering) this.#cwnd += this.#mss;
+  }
+
+  onPartialAck(bytesAcked: number, _now: Instant): void {
+    if (!this.#recovering) return;
+    // RFC 6582 3.2 step 3, partial acknowledgments: "Deflate the congestion window by the
+    // amount of new data acknowledged by the Cumulative Acknowledgment field. If the partial
+    // ACK acknowledges at least one SMSS of new data, then add back SMSS bytes to the
+    // congestion window."
+    this.#cwnd = Math.max(this.#mss, this.#cwnd - Math.max(0, bytesAcked));
+    if (bytesAcked >= this.#mss) this.#cwnd += this.#mss;
+  }
+
+  onRecoveryEnd(_now: Instant, flightSize: number): void {
+    if (!this.#recovering) return;
+    // RFC 6582 3.2 step 3, full acknowledgments: "Set cwnd to either (1) min (ssthresh,
+    // max(FlightSize, SMSS) + SMSS) or (2) ssthresh". Option (1) keeps an almost idle
+    // connection from sending a burst of ssthresh bytes at once.
+    this.#cwnd = Math.min(this.#ssthresh, Math.max(flightSize, this.#mss) + this.#mss);
+    this.#recovering = false;
+    this.#bytesAcked = 0;
+  }
+
+  onRetransmitTimeout(_now: Instant, flightSize: number, repeated: boolean): void {
+    // RFC 5681 3.1: "When a TCP sender detects segment loss using the retransmission timer and
+    // the given segment has not yet been resent by way of the retransmission timer, the value
+    // of ssthresh MUST be set to no more than the value given in equation (4)".
+    if (!repeated) this.#ssthresh = this.#halvedFlight(flightSize);
+    // "Furthermore, upon a timeout cwnd MUST be set to no more than the loss window, LW, which
+    // equals 1 full-sized segment (regardless of the value of IW)."
+    this.#cwnd = this.#mss;
+    this.#bytesAcked = 0;
+    // RFC 6582 3.2 step 4: "exit the fast recovery procedure if applicable".
+    this.#recovering = false;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * One TCP connection as RFC 9293 defines it, as a sans-IO object (quinn-proto's `Connection`
+ * is the model): it never reads a clock, starts a timer or touches the network. Its owner (the
+ * host) feeds it segments and time and takes segments and events out.
+ *
+ * Call order, repeatedly (the same as `NetworkNode`'s):
+ * 1. `handleSegment(now, seg)` for each segment that arrived for this socket pair;
+ * 2. `handleTimeout(now)` once `now` has reached `pollTimeout()`;
+ * 3. `pollTransmit(now)` until it returns `undefined`, sending each segment;
+ * 4. `pollEvent()` until it returns `undefined`;
+ * 5. `pollTimeout()` to learn when to call `handleTimeout` next.
+ * Application calls (`send`, `recv`, `close`, `abort`, the setters) may make segments ready:
+ * run steps 3 to 5 after them too. After `{ type: 'closed' }` the connection can be forgotten;
+ * that event comes only once a final RST (from `abort`, say) has been taken by `pollTransmit`.
+ *
+ * The parts: `tcb.ts` (the state), `segment-arrival.ts` (RFC 9293 3.10.7 in order), `ack.ts`
+ * (acknowledgments, loss recovery), `receive.ts` (text, FIN, reads, window), `send.ts` (what to
+ * transmit, sender timers), `timeouts.ts` (expired timers), `rtt.ts` (RFC 6298),
+ * `congestion/` (RFC 5681, RFC 6582).
+ */
+import type { Duration, Instant } from '../../time/instant.js';
+import { seqAdd } from '../../wire/seq.js';
+import type { SeqNumber } from '../../wire/seq.js';
+import type { TcpRepr } from '../../wire/tcp.js';
+import type { Endpoint } from '../endpoint.js';
+import { readReceived } from './receive.js';
+import { handleSegmentArrival, sanitize } from './segment-arrival.js';
+import { nextSegment, updateSenderTimers } from './send.js';
+import { Tcb } from './tcb.js';
+import { runExpiredTimers } from './timeouts.js';
+import type { TimerKind } from './timers.js';
+import type { TcpConfig, TcpConnectionInfo, TcpEvent, TcpState } from './types.js';
+
+export { CHALLENGE_ACK_LIMIT, MAX_DELAYED_ACK, MAX_WINDOW, MIN_PEER_MSS } from './tcb.js';
+export type { TimerKind } from './timers.js';
+
+/** What a connection is made from. */
+export interface TcpConnectionParams {
+  readonly config: TcpConfig;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** Initial send sequence number, chosen by the host (RFC 6528). */
+  readonly iss: SeqNumber;
+  /** The MSS we advertise: interface MTU minus 40 (IPv4) or 60 (IPv6). Also caps what we send. */
+  readonly mss: number;
+  readonly now: Instant;
+  /** Challenge ACKs per second (RFC 5961 7); default {@link CHALLENGE_ACK_LIMIT}. */
+  readonly challengeAckLimit?: number;
+}
+
+/**
+ * A TCP connection: every state of RFC 9293 but LISTEN (the host's listener). Drive it in the
+ * order of the module doc: `handleSegment` for arrivals, `handleTimeout` at `pollTimeout()`,
+ * then `pollTransmit` until undefined, `pollEvent` until undefined, and `pollTimeout` again;
+ * repeat steps 3 to 5 after any application call. Nothing here throws on network input.
+ */
+export class TcpConnection {
+  readonly #tcb: Tcb;
+
+  private constructor(tcb: Tcb) {
+    this.#tcb = tcb;
+  }
+
+  /**
+   * Active open (RFC 9293 3.10.1 OPEN: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent.
+   * Set SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state"): the SYN is ready in
+   * `pollTransmit`.
+   */
+  static connect(p: TcpConnectionParams): TcpConnection {
+    const tcb = new Tcb(p);
+    tcb.state = 'SYN-SENT';
+    tcb.synNeeded = true;
+    const connection = new TcpConnection(tcb);
+    updateSenderTimers(tcb, p.now);
+    return connection;
+  }
+
+  /**
+   * Passive open from a listener's SYN (RFC 9293 3.10.7.2, LISTEN, third check: "Set RCV.NXT to
+   * SEG.SEQ+1, IRS is set to SEG.SEQ ... a SYN segment sent of the form
+   * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to ISS+1 and SND.UNA to ISS. The
+   * connection state should be changed to SYN-RECEIVED."): the SYN,ACK is ready in
+   * `pollTransmit`. Text or FIN on the SYN is not taken: our ACK will not cover it, so the peer
+   * sends it again.
+   */
+  static accept(p: TcpConnectionParams, syn: TcpRepr): TcpConnection {
+    const tcb = new Tcb(p);
+    const seg = sanitize(syn);
+    tcb.passive = true;
+    tcb.state = 'SYN-RECEIVED';
+    tcb.counters.segmentsReceived++;
+    tcb.synchronizeReceive(seg.seq, seg.options);
+    tcb.sndWnd = seg.window;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = tcb.iss;
+    tcb.maxSndWnd = seg.window;
+    tcb.synNeeded = true;
+    const connection = new TcpConnection(tcb);
+    updateSenderTimers(tcb, p.now);
+    return connection;
+  }
+
+  /** Our end of the socket pair. */
+  get local(): Endpoint {
+    return this.#tcb.local;
+  }
+
+  /** The peer's end of the socket pair. */
+  get remote(): Endpoint {
+    return this.#tcb.remote;
+  }
+
+  /** The RFC 9293 state. */
+  get state(): TcpState {
+    return this.#tcb.state;
+  }
+
+  /** A segment for this socket pair (checksum already verified by the host). RFC 9293 3.10.7 order. Never throws. */
+  handleSegment(now: Instant, seg: TcpRepr): void {
+    handleSegmentArrival(this.#tcb, now, seg);
+    updateSenderTimers(this.#tcb, now);
+  }
+
+  /** The next segment to send, or undefined. The payload may be a view into the send buffer: valid until the next call. */
+  pollTransmit(now: Instant): TcpRepr | undefined {
+    const seg = nextSegment(this.#tcb, now);
+    if (seg !== undefined) this.#tcb.counters.segmentsSent++;
+    updateSenderTimers(this.#tcb, now);
+    return seg;
+  }
+
+  /** When `handleTimeout` must next be called, or undefined when no timer is armed. */
+  pollTimeout(): Instant | undefined {
+    return this.#tcb.timers.next();
+  }
+
+  /** Runs the timers due at `now`. */
+  handleTimeout(now: Instant): void {
+    runExpiredTimers(this.#tcb, now);
+    updateSenderTimers(this.#tcb, now);
+  }
+
+  /** The next event for the owner, or undefined. */
+  pollEvent(): TcpEvent | undefined {
+    return this.#tcb.pollEvent();
+  }
+
+  /**
+   * Queue bytes to send (RFC 9293 3.10.2 SEND); returns how many were accepted (0 when the
+   * buffer is full; throws nothing). Refused (0) after `close()` and in the closing states.
+   * When less than offered is taken, 'writable' follows once space frees.
+   */
+  send(now: Instant, data: Uint8Array): number {
+    const tcb = this.#tcb;
+    switch (tcb.state) {
+      case 'SYN-SENT': case 'SYN-RECEIVED': case 'ESTABLISHED': case 'CLOSE-WAIT':
+        break;
+      default:
+        return 0;
+    }
+    if (tcb.finSeq !== undefined || data.length === 0) return 0;
+    const accepted = tcb.sendBuffer.enqueue(data);
+    if (accepted < data.length) tcb.sendBlocked = true;
+    updateSenderTimers(tcb, now);
+    return accepted;
+  }
+
+  /** In-order received bytes (a copy), at most `max`; undefined if none. May queue a window update. */
+  recv(now: Instant, max?: number): Uint8Array | undefined {
+    const data = readReceived(this.#tcb, max);
+    updateSenderTimers(this.#tcb, now);
+    return data;
+  }
+
+  /**
+   * RFC 9293 3.10.4 CLOSE: FIN after the queued data (half-close: we may still receive).
+   * SYN-SENT: "Delete the TCB". ESTABLISHED: "Queue this until all preceding SENDs have been
+   * segmentized, then form a FIN segment and send it. In any case, enter FIN-WAIT-1 state."
+   * SYN-RECEIVED: the same at once (the diagram's SYN-RECEIVED -> FIN-WAIT-1); like data, the
+   * FIN waits until our SYN is acknowledged. CLOSE-WAIT: the FIN after the queued data, state
+   * LAST-ACK. Elsewhere the connection is already closing: nothing to do.
+   */
+  close(now: Instant): void {
+    const tcb = this.#tcb;
+    switch (tcb.state) {
+      case 'SYN-SENT':
+        tcb.enterClosed();
+        break;
+      case 'SYN-RECEIVED': case 'ESTABLISHED':
+        tcb.finSeq = seqAdd(tcb.sendBufferSeq, tcb.sendBuffer.length);
+        tcb.state = 'FIN-WAIT-1';
+        break;
+      case 'CLOSE-WAIT':
+        tcb.finSeq = seqAdd(tcb.sendBufferSeq, tcb.sendBuffer.length);
+        tcb.state = 'LAST-ACK';
+        break;
+      default:
+        return;
+    }
+    updateSenderTimers(tcb, now);
+  }
+
+  /**
+   * RFC 9293 3.10.5 ABORT. "SYN-RECEIVED STATE, ESTABLISHED STATE, FIN-WAIT-1 STATE, FIN-WAIT-2
+   * STATE, CLOSE-WAIT STATE: Send a reset segment: <SEQ=SND.NXT><CTL=RST>". In SYN-SENT,
+   * CLOSING, LAST-ACK and TIME-WAIT the TCB is just deleted. State CLOSED; 'closed' follows (no
+   * 'error': the owner asked).
+   */
+  abort(now: Instant): void {
+    const tcb = this.#tcb;
+    switch (tcb.state) {
+      case 'CLOSED':
+        return;
+      case 'SYN-RECEIVED': case 'ESTABLISHED': case 'FIN-WAIT-1': case 'FIN-WAIT-2': case 'CLOSE-WAIT':
+        // SND.MAX: what the peer may have received (SND.NXT may have gone back after a timeout).
+        tcb.queueReset(tcb.sndMax);
+        break;
+      default:
+        break;
+    }
+    tcb.enterClosed();
+    tcb.receiveBuffer.clear();
+    updateSenderTimers(tcb, now);
+  }
+
+  /** Nagle's algorithm off (true) or on (false) (RFC 9293 3.7.4). */
+  setNoDelay(noDelay: boolean): void {
+    this.#tcb.nagle = !noDelay;
+  }
+
+  /**
+   * Keepalive on or off (RFC 1122 4.2.3.6), with an optional idle time before the first probe.
+   * The timer is armed at the next call that carries `now` (normally the `pollTransmit` that
+   * follows any application call).
+   */
+  setKeepAlive(enabled: boolean, idle?: Duration): void {
+    const tcb = this.#tcb;
+    tcb.keepalive = { ...tcb.keepalive, enabled, idle: idle !== undefined && idle > 0 ? idle : tcb.keepalive.idle };
+    tcb.timers.clear('keepalive');
+    tcb.keepaliveProbes = 0;
+  }
+
+  /** Free bytes in the send buffer. */
+  get sendBufferFree(): number {
+    const tcb = this.#tcb;
+    return tcb.finSeq !== undefined || tcb.state === 'CLOSED' ? 0 : tcb.sendBuffer.free;
+  }
+
+  /** Bytes ready to read. */
+  get receiveAvailable(): number {
+    return this.#tcb.receiveBuffer.length;
+  }
+
+  /** Everything observable about the connection now. */
+  info(): TcpConnectionInfo {
+    const tcb = this.#tcb;
+    return {
+      state: tcb.state,
+      local: tcb.local,
+      remote: tcb.remote,
+      sendQueue: tcb.sendBuffer.length,
+      receiveQueue: tcb.receiveBuffer.length,
+      srtt: tcb.rtt.srtt,
+      rttvar: tcb.rtt.rttvar,
+      rto: tcb.rtt.rto,
+      cwnd: tcb.congestion.window,
+      ssthresh: tcb.congestion.ssthresh,
+      mss: tcb.sendMss,
+      sendWindow: tcb.sndWnd,
+      receiveWindow: tcb.rcvWnd,
+      retransmissions: tcb.counters.retransmissions,
+      bytesSent: tcb.counters.bytesSent,
+      bytesReceived: tcb.counters.bytesReceived,
+      segmentsSent: tcb.counters.segmentsSent,
+      segmentsReceived: tcb.counters.segmentsReceived,
+    };
+  }
+
+  /** The armed timers and their deadlines, in the order they run (for tests and tracing). */
+  timers(): Array<[TimerKind, Instant]> {
+    return this.#tcb.timers.entries();
+  }
+}

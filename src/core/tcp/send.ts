@@ -1,0 +1,272 @@
+/**
+ * What a connection transmits next, one segment per call, and the timers that keep the sender
+ * going.
+ *
+ * Contract: `nextSegment` looks at what the TCB owes, in this order — replies (resets), our
+ * SYN or SYN,ACK, the ACKs owed for every second full-sized segment and the duplicate ACKs owed
+ * for out-of-order data (one segment each, oldest acknowledgment first), a keepalive probe, a
+ * retransmission of the segment at SND.UNA (fast retransmit, NewReno partial ACK), a zero-window
+ * probe, new or go-back-N data and our FIN, and finally a bare ACK — and returns the first.
+ * Data segments are views into the send ring (or the TCB's scratch buffer when the range wraps
+ * around the ring), valid until the next call. `updateSenderTimers` restores the invariants
+ * after every entry point: something unacknowledged always has a retransmission timer, a closed
+ * peer window always has a persist timer, and nothing is armed without a reason.
+ *
+ * The decision to send data follows RFC 9293 3.8.6.2.1 (sender SWS avoidance) with Nagle's
+ * algorithm (3.7.4), bounded by min(SND.WND, cwnd) (RFC 5681) and cut at the effective send
+ * MSS (3.7.1).
+ */
+import type { Duration, Instant } from '../../time/instant.js';
+import { millis, seconds } from '../../time/instant.js';
+import { seqAdd, seqDiff, seqGt, seqLt } from '../../wire/seq.js';
+import type { SeqNumber } from '../../wire/seq.js';
+import { TcpFlags } from '../../wire/tcp.js';
+import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
+import type { Tcb } from './tcb.js';
+
+/** RFC 9293 3.8.6.2.1: "The override timeout should be in the range 0.1 - 1.0 seconds." */
+const MIN_OVERRIDE: Duration = millis(100);
+const MAX_OVERRIDE: Duration = seconds(1);
+
+/** The next segment to transmit, or undefined. */
+export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  const reply = tcb.replies.shift();
+  if (reply !== undefined) return reply;
+  if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') return undefined;
+  if (tcb.synNeeded) return synSegment(tcb, now);
+  if (tcb.state === 'SYN-SENT') return undefined;
+  const ackPoint = tcb.ackPoints.shift();
+  if (ackPoint !== undefined) return tcb.laggingAck(ackPoint);
+  if (tcb.dupAcksOwed > 0) {
+    tcb.dupAcksOwed--;
+    return bareAck(tcb);
+  }
+  if (tcb.keepaliveNow) {
+    tcb.keepaliveNow = false;
+    // RFC 1122 4.2.3.6: "Such a segment generally contains SEG.SEQ = SND.NXT-1 and may or may not
+    // contain one garbage octet of data." We send none: the peer finds the sequence number old
+    // and answers with an ACK.
+    return tcb.segment(TcpFlags.ACK, seqAdd(tcb.sndMax, -1));
+  }
+  if (tcb.canSendData) {
+    if (tcb.retransmitNow) {
+      tcb.retransmitNow = false;
+      const seg = retransmitFirst(tcb, now);
+      if (seg !== undefined) return seg;
+    }
+    if (tcb.probeNow) {
+      tcb.probeNow = false;
+      const seg = zeroWindowProbe(tcb, now);
+      if (seg !== undefined) return seg;
+    }
+    const seg = dataSegment(tcb, now);
+    if (seg !== undefined) return seg;
+  }
+  if (tcb.ackNow) return bareAck(tcb);
+  return undefined;
+}
+
+/**
+ * An ACK without data. Its sequence number is SND.MAX: after a timeout SND.NXT has gone back,
+ * and an ACK numbered below what the peer has received would be unacceptable to it (RFC 9293
+ * 3.10.7.4) and its acknowledgment ignored.
+ */
+function bareAck(tcb: Tcb): TcpRepr {
+  return tcb.segment(TcpFlags.ACK, tcb.sndMax);
+}
+
+/**
+ * Our SYN (SYN-SENT: RFC 9293 3.10.1 "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent") or
+ * SYN,ACK (<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>), with our MSS option (3.7.1: "TCP implementations
+ * SHOULD send an MSS Option in every SYN segment"). No window scale, SACK or timestamps yet.
+ */
+function synSegment(tcb: Tcb, now: Instant): TcpRepr {
+  tcb.synNeeded = false;
+  const options: TcpOption[] = [{ kind: 'mss', value: tcb.localMss }];
+  const flags = tcb.rcvSynchronized ? TcpFlags.SYN | TcpFlags.ACK : TcpFlags.SYN;
+  if (tcb.synTransmitted) {
+    tcb.counters.retransmissions++;
+  } else {
+    tcb.synTransmitted = true;
+    // The handshake gives the first RTT sample unless the SYN has to be sent again (Karn).
+    if (!tcb.handshakeRetransmitted) {
+      tcb.rttSeq = seqAdd(tcb.iss, 1);
+      tcb.rttStart = now;
+    }
+  }
+  if (!tcb.timers.isSet('retransmit')) tcb.timers.set('retransmit', now + tcb.rtt.rto);
+  return tcb.segment(flags, tcb.iss, undefined, options);
+}
+
+/**
+ * A segment of `len` bytes from `seq` (which must not be before the send buffer), with our FIN
+ * after them when `fin`. PSH marks the segment that empties the queue ("PSH on the last segment
+ * of a write"). SND.NXT moves forward over it when `advance`; SND.MAX follows whatever was sent.
+ */
+function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: boolean, advance: boolean, probe = false): TcpRepr {
+  const offset = seqDiff(seq, tcb.sendBufferSeq);
+  if (len > tcb.scratch.length) tcb.scratch = new Uint8Array(len);
+  const payload = tcb.sendBuffer.peek(offset, len, tcb.scratch);
+  let flags = TcpFlags.ACK;
+  if (len > 0 && offset + len === tcb.sendBuffer.length) flags |= TcpFlags.PSH;
+  if (fin) flags |= TcpFlags.FIN;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (seqLt(seq, tcb.sndMax)) {
+    // A retransmission: Karn's rule (RFC 6298 3) forbids timing anything now in doubt.
+    if (!probe) tcb.counters.retransmissions++;
+    tcb.rttSeq = undefined;
+  } else if (tcb.rttSeq === undefined && !probe) {
+    tcb.rttSeq = end;
+    tcb.rttStart = now;
+  }
+  if (seqGt(end, tcb.sndMax)) {
+    const fresh = seqDiff(end, tcb.sndMax) - (fin ? 1 : 0);
+    tcb.counters.bytesSent += Math.max(0, Math.min(len, fresh));
+    if (tcb.flightSize === 0 && tcb.config.userTimeout > 0) tcb.timers.set('user-timeout', now + tcb.config.userTimeout);
+    tcb.sndMax = end;
+  }
+  if (advance && seqGt(end, tcb.sndNxt)) tcb.sndNxt = end;
+  // RFC 6298 5.1: "Every time a packet containing data is sent (including a retransmission), if
+  // the timer is not running, start it running so that it will expire after RTO seconds".
+  // Window probes run on the persist timer instead.
+  if (!probe && !tcb.timers.isSet('retransmit')) tcb.timers.set('retransmit', now + tcb.rtt.rto);
+  return tcb.segment(flags, seq, payload);
+}
+
+/** Data bytes sent and unacknowledged from SND.UNA, and whether the FIN follows them. */
+function firstUnacknowledged(tcb: Tcb, limit: number): { len: number; fin: boolean } {
+  const sentData = Math.max(0, Math.min(tcb.sendBuffer.length, seqDiff(tcb.sndMax, tcb.sendBufferSeq)));
+  const start = seqDiff(tcb.sndUna, tcb.sendBufferSeq);
+  const len = Math.max(0, Math.min(limit, sentData - start));
+  const fin = tcb.finSent && tcb.finSeq === seqAdd(tcb.sndUna, len);
+  return { len, fin };
+}
+
+/** RFC 5681 3.2 step 3 / RFC 6582 partial ACK: the segment at SND.UNA again. */
+function retransmitFirst(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  if (tcb.flightSize === 0) return undefined;
+  const { len, fin } = firstUnacknowledged(tcb, tcb.sendMss);
+  if (len === 0 && !fin) return undefined;
+  return transmit(tcb, now, tcb.sndUna, len, fin, true);
+}
+
+/**
+ * A zero-window probe (RFC 9293 3.8.6.1): "The sending TCP peer must regularly transmit at least
+ * one octet of new data (if available), or retransmit to the receiving TCP peer even if the send
+ * window is zero, in order to "probe" the window." One octet (or the FIN): new if nothing is
+ * outstanding, else the first unacknowledged one again.
+ */
+function zeroWindowProbe(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  if (tcb.flightSize > 0) {
+    const { len, fin } = firstUnacknowledged(tcb, 1);
+    if (len === 0 && !fin) return undefined;
+    return transmit(tcb, now, tcb.sndUna, len, fin && len === 0, false, true);
+  }
+  const len = Math.min(1, tcb.unsentBytes);
+  const fin = len === 0 && tcb.finUnsent;
+  if (len === 0 && !fin) return undefined;
+  return transmit(tcb, now, tcb.sndNxt, len, fin, true, true);
+}
+
+/**
+ * New data (or go-back-N data after a timeout) and the FIN. RFC 9293 3.8.6.2.1: with U the
+ * usable window and D the data queued but not yet sent, send
+ *   "(1) if a maximum-sized segment can be sent, i.e., if: min(D,U) >= Eff.snd.MSS;
+ *    (2) or if the data is pushed and all queued data can be sent now, i.e., if:
+ *        [SND.NXT = SND.UNA and] PUSHed and D <= U (the bracketed condition is imposed by the
+ *        Nagle algorithm);
+ *    (3) or if at least a fraction Fs of the maximum window can be sent, i.e., if:
+ *        [SND.NXT = SND.UNA and] min(D,U) >= Fs * Max(SND.WND);
+ *    (4) or if the override timeout occurs."
+ * Every write is pushed (PSH marks its end), Fs is 1/2, and the override is the persist timer.
+ * A segment with the FIN, and go-back-N retransmissions, are sent without waiting (as Linux
+ * does for the FIN: nothing after it could fill the segment).
+ */
+function dataSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  const unsent = tcb.unsentBytes;
+  const finUnsent = tcb.finUnsent;
+  if (unsent === 0 && !finUnsent) return undefined;
+  // U = SND.UNA + min(SND.WND, cwnd) - SND.NXT. Limited transmit (RFC 3042) adds up to two
+  // segments of new data on the first two duplicate ACKs: "the total FlightSize would remain
+  // less than or equal to cwnd plus 2*SMSS".
+  const limitedTransmit = !tcb.congestion.inRecovery && tcb.dupAcks > 0 && tcb.dupAcks < 3 ? tcb.dupAcks * tcb.sendMss : 0;
+  const window = Math.min(tcb.sndWnd, tcb.congestion.window + limitedTransmit);
+  const usable = Math.max(0, seqDiff(seqAdd(tcb.sndUna, window), tcb.sndNxt));
+  const len = Math.min(unsent, usable, tcb.sendMss);
+  // The FIN needs a sequence number inside the window too (a strict receiver trims it otherwise).
+  const fin = finUnsent && len === unsent && usable > len;
+  if (len === 0 && !fin) return undefined;
+  const retransmission = seqLt(tcb.sndNxt, tcb.sndMax);
+  if (!fin && !retransmission && !tcb.forceSend) {
+    const nothingOutstanding = tcb.sndNxt === tcb.sndUna;
+    const nagleAllows = !tcb.nagle || nothingOutstanding;
+    const fullSized = len === tcb.sendMss;
+    const allQueued = len === unsent;
+    const halfMaxWindow = len * 2 >= tcb.maxSndWnd;
+    if (!(fullSized || (nagleAllows && (allQueued || halfMaxWindow)))) return undefined;
+  }
+  tcb.forceSend = false;
+  return transmit(tcb, now, tcb.sndNxt, len, fin, true);
+}
+
+/** The persist interval to start from: the RTO (RFC 9293 3.8.6.1, SHLD-29). */
+function persistStart(tcb: Tcb): Duration {
+  return tcb.rtt.rto;
+}
+
+/**
+ * Keeps the sender's timers consistent with the TCB (called after every entry point):
+ * - during the handshake, our unacknowledged SYN has the retransmission timer;
+ * - a zero peer window with anything outstanding or waiting has the persist timer, and no
+ *   retransmission timer (RFC 9293 3.8.6.1: probes, not retransmissions, and "a TCP
+ *   implementation MUST NOT close the connection as long as the receiver continues to send
+ *   ACKs in response to its probes");
+ * - otherwise anything outstanding has the retransmission timer (RFC 6298 5.1);
+ * - data held back by sender SWS avoidance with nothing outstanding has the override timer
+ *   (the persist timer again, RFC 9293 3.8.6.2.1 (4));
+ * - the user timeout runs while anything is unacknowledged or waiting on a closed window;
+ * - keepalive runs in the states where a connection can sit idle.
+ */
+export function updateSenderTimers(tcb: Tcb, now: Instant): void {
+  const timers = tcb.timers;
+  switch (tcb.state) {
+    case 'CLOSED': case 'LISTEN':
+      timers.clearAll();
+      return;
+    case 'TIME-WAIT':
+      for (const kind of ['retransmit', 'persist', 'user-timeout', 'keepalive'] as const) timers.clear(kind);
+      return;
+    default:
+      break;
+  }
+  const outstanding = tcb.flightSize > 0;
+  const waiting = tcb.canSendData && tcb.hasUnsent;
+  if (!tcb.synAcked) {
+    timers.clear('persist');
+    if (tcb.synTransmitted || tcb.state === 'SYN-RECEIVED') timers.setIfUnset('retransmit', now + tcb.rtt.rto);
+  } else if (tcb.sndWnd === 0 && (outstanding || waiting) && tcb.canSendData) {
+    timers.clear('retransmit');
+    if (tcb.persistInterval === undefined) tcb.persistInterval = persistStart(tcb);
+    timers.setIfUnset('persist', now + tcb.persistInterval);
+  } else if (outstanding) {
+    timers.clear('persist');
+    tcb.persistInterval = undefined;
+    timers.setIfUnset('retransmit', now + tcb.rtt.rto);
+  } else {
+    timers.clear('retransmit');
+    tcb.persistInterval = undefined;
+    if (waiting && !tcb.retransmitNow && !tcb.forceSend) {
+      timers.setIfUnset('persist', now + Math.min(MAX_OVERRIDE, Math.max(MIN_OVERRIDE, tcb.rtt.rto)));
+    } else {
+      timers.clear('persist');
+    }
+  }
+  if (tcb.config.userTimeout > 0 && (outstanding || (waiting && tcb.sndWnd === 0) || !tcb.synAcked)) {
+    timers.setIfUnset('user-timeout', now + tcb.config.userTimeout);
+  } else {
+    timers.clear('user-timeout');
+  }
+  const idleStates = tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT' || tcb.state === 'FIN-WAIT-2';
+  if (tcb.keepalive.enabled && idleStates) timers.setIfUnset('keepalive', now + tcb.keepalive.idle);
+  else timers.clear('keepalive');
+}

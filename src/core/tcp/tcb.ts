@@ -1,0 +1,498 @@
+/**
+ * The transmission control block (RFC 9293 3.3.1): every variable of one connection, with the
+ * small helpers its parts share. `TcpConnection` (connection.ts) owns one and offers the
+ * public surface; the parts work on it: `segment-arrival.ts` (RFC 9293 3.10.7, in order),
+ * `ack.ts` (the sender's view of incoming ACKs: SND.UNA, RTT samples, loss recovery, the send
+ * window), `receive.ts` (segment text, the receive window, FIN), `send.ts` (what to transmit
+ * next and the sender's timers) and `timeouts.ts` (what each expired timer does).
+ *
+ * Contract: fields keep the RFC's names in camel case (`sndUna` is SND.UNA). Sequence numbers
+ * are compared only with the helpers of `wire/seq.ts`. Two variables are not in the RFC:
+ * SND.MAX (`sndMax`), the highest sequence number ever sent — SND.NXT goes back to SND.UNA
+ * after a retransmission timeout, so "sent" means "before SND.MAX" — and the stream offset
+ * (`rcvStreamOffset`), a plain count of bytes received in order, which places out-of-order
+ * data in the assembler and the receive ring.
+ */
+import { Assembler } from '../../storage/assembler.js';
+import { RingBuffer } from '../../storage/ring-buffer.js';
+import type { Duration, Instant } from '../../time/instant.js';
+import { seconds } from '../../time/instant.js';
+import { seqAdd, seqDiff, seqGt, seqLe } from '../../wire/seq.js';
+import type { SeqNumber } from '../../wire/seq.js';
+import { TcpFlags } from '../../wire/tcp.js';
+import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
+import type { Endpoint } from '../endpoint.js';
+import { createCongestionController, initialWindow } from './congestion/index.js';
+import type { CongestionController } from './congestion/index.js';
+import { RttEstimator } from './rtt.js';
+import { TimerTable } from './timers.js';
+import { DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
+import type { KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
+
+/** The largest window the 16-bit window field can carry without window scaling (RFC 9293 3.1). */
+export const MAX_WINDOW = 0xffff;
+
+/**
+ * The smallest MSS we accept from a peer. A peer announcing a tiny MSS would make us cut the
+ * stream into tiny segments (CVE-2019-11479 against Linux); Linux floors it at 48 bytes.
+ */
+export const MIN_PEER_MSS = 64;
+
+/**
+ * RFC 5961 7: "An implementation SHOULD include an ACK throttling mechanism to be
+ * conservative." Challenge ACKs per connection per second (Linux counts 1000 per second for
+ * the whole host; a per-connection budget keeps one connection's attacker from learning
+ * anything about another, the side channel of CVE-2016-5696).
+ */
+export const CHALLENGE_ACK_LIMIT = 10;
+
+/** Duplicate ACKs (for out-of-order segments) queued at most before transmission drains them. */
+export const MAX_OWED_DUPLICATE_ACKS = 16;
+
+/** RFC 9293 3.8.6.3 / RFC 1122 allow 500 ms; l4 delays an ACK by at most this (`TcpConfig.delayedAck` doc). */
+export const MAX_DELAYED_ACK: Duration = 200_000;
+
+/** The events without fields, shared (emitting one allocates nothing). */
+const READABLE: TcpEvent = Object.freeze({ type: 'readable' });
+const WRITABLE: TcpEvent = Object.freeze({ type: 'writable' });
+
+/** Separate "every second segment" ACKs remembered at most between two transmissions. */
+export const MAX_ACK_POINTS = 16;
+
+/** Replies (resets) queued at most; more are dropped, a cheap rate limit. */
+export const MAX_QUEUED_REPLIES = 8;
+
+const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
+
+/** What a connection is made from; see `TcpConnectionParams` in connection.ts. */
+export interface TcbParams {
+  readonly config: TcpConfig;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly iss: SeqNumber;
+  readonly mss: number;
+  readonly now: Instant;
+  readonly challengeAckLimit?: number;
+}
+
+/** Counters `info()` reports. */
+export interface TcbCounters {
+  retransmissions: number;
+  bytesSent: number;
+  bytesReceived: number;
+  segmentsSent: number;
+  segmentsReceived: number;
+  /** Out-of-order bytes dropped because the assembler was full. */
+  outOfOrderDropped: number;
+  /** Challenge ACKs not sent because of the RFC 5961 7 limit. */
+  challengeAcksSuppressed: number;
+}
+
+/** The state of one connection. */
+export class Tcb {
+  readonly config: TcpConfig;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** True when the connection came from a listener (RFC 9293 "passive OPEN"). */
+  passive = false;
+  state: TcpState = 'CLOSED';
+
+  /** Nagle's algorithm (RFC 9293 3.7.4), `setNoDelay` turns it off. */
+  nagle: boolean;
+  /** `config.delayedAck`, at most {@link MAX_DELAYED_ACK}; 0 acknowledges at once. */
+  readonly delayedAck: Duration;
+  keepalive: KeepaliveConfig;
+
+  // --- Send sequence variables (RFC 9293 3.3.1) ---
+  readonly iss: SeqNumber;
+  sndUna: SeqNumber;
+  sndNxt: SeqNumber;
+  /** The highest sequence number sent so far, plus one (see the module doc). */
+  sndMax: SeqNumber;
+  sndWnd = 0;
+  sndWl1: SeqNumber = 0;
+  sndWl2: SeqNumber = 0;
+  /** MAX.SND.WND of RFC 5961 5.2: the largest window the peer has offered. */
+  maxSndWnd = 0;
+  /** Sequence number of the first byte held in the send buffer. */
+  sendBufferSeq: SeqNumber;
+  /** Sequence number of our FIN, fixed when the application closes (all data is before it). */
+  finSeq: SeqNumber | undefined;
+
+  /** The MSS we announce (interface MTU minus headers); it also caps what we send. */
+  readonly localMss: number;
+  /** The MSS option of the peer's SYN, if any. */
+  peerMss: number | undefined;
+  /** The effective send MSS (RFC 9293 3.7.1): min(peer MSS or the default, our MSS). */
+  sendMss: number;
+  /** The largest segment seen from the peer (its sending MSS, for the every-second-segment ACK rule). */
+  rcvMss: number;
+
+  // --- Receive sequence variables ---
+  irs: SeqNumber = 0;
+  /** False until the peer's SYN has been seen (RCV.NXT is meaningless before). */
+  rcvSynchronized = false;
+  rcvNxt: SeqNumber = 0;
+  /** RCV.NXT + RCV.WND as last advertised: the right edge never moves left (RFC 9293 3.8.6.2.2). */
+  rcvRightEdge: SeqNumber = 0;
+  /** RCV.UP (RFC 9293 3.10.7.4 sixth step): the sequence number just after the urgent data. */
+  rcvUp: SeqNumber | undefined;
+  /** Bytes received in order so far (not counting SYN and FIN). */
+  rcvStreamOffset = 0;
+  /** Stream offset of a FIN that arrived ahead of some data, waiting for the gap to fill. */
+  peerFinOffset: number | undefined;
+  /** Bytes received in order since we last sent an ACK (delayed ACK, RFC 9293 3.8.6.3). */
+  bytesSinceAck = 0;
+  /** RCV.NXT when the ACK now owed for "every second full-sized segment" became due. */
+  ackDueAt: SeqNumber | undefined;
+  /**
+   * Earlier such ACK points not yet transmitted, oldest first: when several segments arrive
+   * before the next `pollTransmit`, each pair still gets its own ACK (with the acknowledgment
+   * number it had), so the peer's slow start, which grows by at most one SMSS per ACK
+   * (RFC 5681 3.1), is not slowed by batching.
+   */
+  readonly ackPoints: SeqNumber[] = [];
+
+  readonly sendBuffer: RingBuffer;
+  readonly receiveBuffer: RingBuffer;
+  readonly assembler: Assembler;
+  /** Where a segment that wraps around the send ring is copied (grown on demand, then reused). */
+  scratch: Uint8Array;
+
+  // --- Retransmission, RTT and congestion ---
+  readonly rtt: RttEstimator;
+  congestion: CongestionController;
+  /** The segment being timed for an RTT sample: its end sequence number and when it was sent. */
+  rttSeq: SeqNumber | undefined;
+  rttStart: Instant = 0;
+  /** Retransmission timeouts in a row without an ACK of new data. */
+  timeouts = 0;
+  /** True once our SYN or SYN-ACK had to be retransmitted. */
+  handshakeRetransmitted = false;
+  /** True once the SYN (or SYN-ACK) has been handed out by pollTransmit. */
+  synTransmitted = false;
+  /** Duplicate ACKs in a row (RFC 5681 2). */
+  dupAcks = 0;
+  /** RFC 6582 `recover`: SND.MAX when the last recovery began. */
+  recover: SeqNumber;
+  /** RFC 6582: whether the retransmission timer was reset for a partial ACK in this recovery. */
+  partialAckSeen = false;
+  /** Current persist (zero-window probe) interval; undefined when not probing. */
+  persistInterval: Duration | undefined;
+  /** Window probes sent without an ACK coming back. */
+  probesUnanswered = 0;
+  /** Keepalive probes sent without anything coming back. */
+  keepaliveProbes = 0;
+
+  // --- What pollTransmit owes ---
+  /** Send our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) now. */
+  synNeeded = false;
+  /** Send an ACK now (any segment carrying an ACK satisfies it). */
+  ackNow = false;
+  /** Pure duplicate ACKs owed for out-of-order segments (RFC 5681 4.2: one per segment). */
+  dupAcksOwed = 0;
+  /** Retransmit the segment at SND.UNA now (fast retransmit, partial ACK). */
+  retransmitNow = false;
+  /** Send a zero-window probe now. */
+  probeNow = false;
+  /** Send what the window allows now, overriding sender SWS avoidance (RFC 9293 3.8.6.2.1 (4)). */
+  forceSend = false;
+  /** Send a keepalive probe now. */
+  keepaliveNow = false;
+  /** Control segments that answer a segment (resets), sent before anything else. */
+  readonly replies: TcpRepr[] = [];
+
+  // --- Events ---
+  readonly events: TcpEvent[] = [];
+  /** `send` accepted less than offered: report 'writable' when space frees. */
+  sendBlocked = false;
+  /** CLOSED was reached; 'closed' is reported once the last reply has been transmitted. */
+  closedPending = false;
+  readonly #challengeAckLimit: number;
+  #challengeWindowStart: Instant = -Infinity;
+  #challengeAcks = 0;
+
+  readonly timers = new TimerTable();
+  readonly counters: TcbCounters = {
+    retransmissions: 0, bytesSent: 0, bytesReceived: 0, segmentsSent: 0, segmentsReceived: 0,
+    outOfOrderDropped: 0, challengeAcksSuppressed: 0,
+  };
+
+  constructor(p: TcbParams) {
+    this.config = p.config;
+    this.local = p.local;
+    this.remote = p.remote;
+    this.nagle = p.config.nagle;
+    this.delayedAck = Math.max(0, Math.min(MAX_DELAYED_ACK, p.config.delayedAck));
+    this.keepalive = { ...p.config.keepalive };
+    this.iss = p.iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
+    this.sendBufferSeq = this.sndNxt;
+    this.recover = this.iss;
+    this.localMss = Math.max(1, Math.min(0xffff, Math.floor(p.mss)));
+    this.sendMss = Math.min(this.localMss, this.defaultPeerMss);
+    this.rcvMss = this.sendMss;
+    this.sendBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.sendBufferSize)));
+    this.receiveBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.receiveBufferSize)));
+    this.assembler = new Assembler(p.config.outOfOrderLimit);
+    this.scratch = new Uint8Array(this.localMss);
+    this.rtt = new RttEstimator(p.config);
+    this.congestion = createCongestionController(p.config.congestionControl, { mss: this.sendMss, initialWindow: initialWindow(this.sendMss, false) });
+    this.#challengeAckLimit = p.challengeAckLimit ?? CHALLENGE_ACK_LIMIT;
+  }
+
+  /** The MSS to assume when the peer sends no MSS option (RFC 9293 3.7.1, by address family). */
+  get defaultPeerMss(): number {
+    return this.remote.address.length === 16 ? DEFAULT_MSS_IPV6 : DEFAULT_MSS_IPV4;
+  }
+
+  // --- Sequence-space questions ---
+
+  /** Our SYN has been acknowledged (SND.UNA > ISS). */
+  get synAcked(): boolean {
+    return seqGt(this.sndUna, this.iss);
+  }
+
+  /** Our FIN has been sent (it is before SND.MAX). */
+  get finSent(): boolean {
+    return this.finSeq !== undefined && seqGt(this.sndMax, this.finSeq);
+  }
+
+  /** Our FIN has been acknowledged. */
+  get finAcked(): boolean {
+    return this.finSeq !== undefined && seqGt(this.sndUna, this.finSeq);
+  }
+
+  /** Sequence space sent and not acknowledged (SND.MAX - SND.UNA): RFC 5681's FlightSize. */
+  get flightSize(): number {
+    return Math.max(0, seqDiff(this.sndMax, this.sndUna));
+  }
+
+  /** Position of SND.NXT in the send buffer. */
+  get sendOffset(): number {
+    return seqDiff(this.sndNxt, this.sendBufferSeq);
+  }
+
+  /** Queued bytes not yet sent from SND.NXT on. */
+  get unsentBytes(): number {
+    return Math.max(0, this.sendBuffer.length - this.sendOffset);
+  }
+
+  /** The FIN is queued and SND.NXT has not passed it. */
+  get finUnsent(): boolean {
+    return this.finSeq !== undefined && seqLe(this.sndNxt, this.finSeq);
+  }
+
+  /** Something (data or FIN) waits to be sent at SND.NXT. */
+  get hasUnsent(): boolean {
+    return this.unsentBytes > 0 || this.finUnsent;
+  }
+
+  /** The receive window currently advertised: RCV.WND = right edge - RCV.NXT. */
+  get rcvWnd(): number {
+    return this.rcvSynchronized ? Math.max(0, seqDiff(this.rcvRightEdge, this.rcvNxt)) : Math.min(this.receiveBuffer.free, MAX_WINDOW);
+  }
+
+  /** True in the states where our data may still flow (after our SYN is acknowledged). */
+  get canSendData(): boolean {
+    switch (this.state) {
+      case 'ESTABLISHED': case 'CLOSE-WAIT': case 'FIN-WAIT-1': case 'CLOSING': case 'LAST-ACK':
+        return this.synAcked;
+      default:
+        return false;
+    }
+  }
+
+  // --- The receive window (RFC 9293 3.8.6.2.2) ---
+
+  /** The window the free buffer space would allow, capped by the 16-bit field. */
+  get potentialWindow(): number {
+    return Math.min(this.receiveBuffer.free, MAX_WINDOW);
+  }
+
+  /**
+   * How much the window must be able to grow before the right edge moves: RFC 9293 3.8.6.2.2,
+   * "keep RCV.NXT+RCV.WND fixed until the reduction satisfies:
+   *   RCV.BUFF - RCV.USER - RCV.WND  >=  min( Fr * RCV.BUFF, Eff.snd.MSS )
+   * where Fr is a fraction whose recommended value is 1/2". RCV.BUFF is what we can advertise.
+   */
+  get windowUpdateThreshold(): number {
+    const buff = Math.min(this.receiveBuffer.capacity, MAX_WINDOW);
+    return Math.max(1, Math.min(Math.floor(buff / 2), this.sendMss));
+  }
+
+  /** Moves the right edge if receiver SWS avoidance allows it (never to the left). */
+  updateReceiveWindow(): void {
+    if (!this.rcvSynchronized) return;
+    const current = this.rcvWnd;
+    const potential = this.potentialWindow;
+    if (potential - current >= this.windowUpdateThreshold) {
+      // "When the inequality is satisfied, RCV.WND is set to RCV.BUFF-RCV.USER."
+      this.rcvRightEdge = seqAdd(this.rcvNxt, potential);
+    }
+  }
+
+  /** Starts the receive side at the peer's SYN (RFC 9293 3.10.7.2 and 3.10.7.3: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ). */
+  synchronizeReceive(synSeq: SeqNumber, options: readonly TcpOption[]): void {
+    this.irs = synSeq;
+    this.rcvNxt = seqAdd(synSeq, 1);
+    this.rcvSynchronized = true;
+    this.rcvRightEdge = seqAdd(this.rcvNxt, this.potentialWindow);
+    // RFC 9293 3.7.1: "the TCP endpoint MUST use a default MSS of 536 bytes (IPv4) or 1220 bytes
+    // (IPv6) if no MSS option is received, and Eff.snd.MSS is computed from the smaller of that
+    // value and the largest segment the path allows".
+    let peerMss: number | undefined;
+    for (const o of options) {
+      if (o !== null && typeof o === 'object' && o.kind === 'mss' && Number.isInteger(o.value) && o.value > 0 && o.value <= 0xffff) peerMss = o.value;
+    }
+    this.peerMss = peerMss;
+    this.sendMss = Math.min(this.localMss, Math.max(MIN_PEER_MSS, peerMss ?? this.defaultPeerMss));
+    this.rcvMss = this.sendMss;
+    this.congestion.setMss(this.sendMss);
+  }
+
+  /** A congestion controller for the established connection (RFC 5681 3.1 initial window). */
+  startCongestionControl(): void {
+    this.congestion = createCongestionController(this.config.congestionControl, {
+      mss: this.sendMss,
+      initialWindow: initialWindow(this.sendMss, this.handshakeRetransmitted),
+    });
+  }
+
+  // --- Building segments ---
+
+  /**
+   * A segment from this connection: ACK-bearing segments carry RCV.NXT and the receive window
+   * (after the receiver SWS rule had its say), and count as the ACK owed.
+   */
+  segment(flags: number, seq: SeqNumber, payload: Uint8Array = EMPTY, options: readonly TcpOption[] = NO_OPTIONS): TcpRepr {
+    let ack = 0;
+    let window = 0;
+    if ((flags & TcpFlags.RST) === 0) {
+      this.updateReceiveWindow();
+      window = Math.min(this.rcvWnd, MAX_WINDOW);
+    }
+    if ((flags & TcpFlags.ACK) !== 0) {
+      ack = this.rcvNxt;
+      this.ackNow = false;
+      this.ackDueAt = undefined;
+      this.bytesSinceAck = 0;
+      this.timers.clear('delayed-ack');
+    }
+    return {
+      srcPort: this.local.port, dstPort: this.remote.port, seqNumber: seq >>> 0, ackNumber: ack >>> 0,
+      flags, reserved: 0, window, urgentPointer: 0, options, optionsPadding: 0, payload,
+    };
+  }
+
+  /**
+   * A bare ACK of an earlier RCV.NXT (`ack`, one of `ackPoints`): the window it carries keeps
+   * the right edge where it is.
+   */
+  laggingAck(ack: SeqNumber): TcpRepr {
+    const window = Math.max(0, Math.min(MAX_WINDOW, seqDiff(this.rcvRightEdge, ack)));
+    return {
+      srcPort: this.local.port, dstPort: this.remote.port, seqNumber: this.sndMax, ackNumber: ack >>> 0,
+      flags: TcpFlags.ACK, reserved: 0, window, urgentPointer: 0, options: NO_OPTIONS, optionsPadding: 0, payload: EMPTY,
+    };
+  }
+
+  /** An ACK is due now for "every second full-sized segment"; one already due keeps its own. */
+  ackDue(): void {
+    if (this.ackDueAt !== undefined && this.ackDueAt !== this.rcvNxt && this.ackPoints.length < MAX_ACK_POINTS) {
+      this.ackPoints.push(this.ackDueAt);
+    }
+    this.ackDueAt = this.rcvNxt;
+    this.ackNow = true;
+    this.bytesSinceAck = 0;
+  }
+
+  /** A reset that answers a segment: <SEQ=seq><CTL=RST>, or with ACK=ack when `ack` is given. */
+  queueReset(seq: SeqNumber, ack?: SeqNumber): void {
+    if (this.replies.length >= MAX_QUEUED_REPLIES) return;
+    const flags = ack === undefined ? TcpFlags.RST : TcpFlags.RST | TcpFlags.ACK;
+    this.replies.push({
+      srcPort: this.local.port, dstPort: this.remote.port, seqNumber: seq >>> 0, ackNumber: (ack ?? 0) >>> 0,
+      flags, reserved: 0, window: 0, urgentPointer: 0, options: NO_OPTIONS, optionsPadding: 0, payload: EMPTY,
+    });
+  }
+
+  /** RFC 5961 challenge ACK, within the RFC 5961 7 budget. */
+  challengeAck(now: Instant): void {
+    if (now - this.#challengeWindowStart >= seconds(1)) {
+      this.#challengeWindowStart = now;
+      this.#challengeAcks = 0;
+    }
+    if (this.#challengeAcks >= this.#challengeAckLimit) {
+      this.counters.challengeAcksSuppressed++;
+      return;
+    }
+    this.#challengeAcks++;
+    this.ackNow = true;
+  }
+
+  /** One more immediate duplicate ACK owed (RFC 5681 4.2). */
+  oweDuplicateAck(): void {
+    if (this.dupAcksOwed < MAX_OWED_DUPLICATE_ACKS) this.dupAcksOwed++;
+  }
+
+  // --- Events and state changes ---
+
+  /** Queues an event; 'readable' and 'writable' are not repeated while one is still queued. */
+  emit(event: TcpEvent): void {
+    if (event.type === 'readable' || event.type === 'writable') {
+      for (const e of this.events) if (e.type === event.type) return;
+      this.events.push(event.type === 'readable' ? READABLE : WRITABLE);
+      return;
+    }
+    this.events.push(event);
+  }
+
+  /** The next event, 'closed' last, after the final reply (a RST) has been handed to the host. */
+  pollEvent(): TcpEvent | undefined {
+    if (this.closedPending && this.replies.length === 0) {
+      this.closedPending = false;
+      this.events.push({ type: 'closed' });
+    }
+    return this.events.shift();
+  }
+
+  /** Enters TIME-WAIT: "start the time-wait timer, turn off the other timers" (RFC 9293 3.10.7.4). */
+  enterTimeWait(now: Instant): void {
+    this.state = 'TIME-WAIT';
+    this.timers.clearAll();
+    this.timers.set('time-wait', now + 2 * this.config.msl);
+    this.retransmitNow = false;
+    this.probeNow = false;
+    this.forceSend = false;
+    this.keepaliveNow = false;
+  }
+
+  /** Enters CLOSED ("delete the TCB"): every timer stops, queued output goes, 'closed' follows. */
+  enterClosed(): void {
+    if (this.state === 'CLOSED') return;
+    this.state = 'CLOSED';
+    this.timers.clearAll();
+    this.sendBuffer.clear();
+    this.assembler.clear();
+    this.synNeeded = false;
+    this.ackNow = false;
+    this.ackPoints.length = 0;
+    this.dupAcksOwed = 0;
+    this.retransmitNow = false;
+    this.probeNow = false;
+    this.forceSend = false;
+    this.keepaliveNow = false;
+    this.closedPending = true;
+  }
+
+  /** The connection failed: 'error', then CLOSED. Bytes already received stay readable. */
+  fail(error: TcpError): void {
+    if (this.state === 'CLOSED') return;
+    this.emit({ type: 'error', error });
+    this.enterClosed();
+  }
+}
