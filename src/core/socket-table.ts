@@ -1,0 +1,182 @@
+/**
+ * The TCP socket table: the multiplexing the transport layer exists for (RFC 9293 2.7).
+ *
+ * Contract: connections are found by their exact socket pair (local address, local port,
+ * remote address, remote port), so any number of them share one local port. Listeners are
+ * found by (address, port), then by the wildcard address of the packet's family (0.0.0.0 or
+ * ::). A listener bound to no address at all is dual-stack: it is filed under both wildcards.
+ * Binding rules (l4's, kept simple and close to Linux without SO_REUSEADDR):
+ *
+ * - two listeners never share an identical (address, port), and the dual-stack wildcard is
+ *   identical to both 0.0.0.0 and ::;
+ * - a wildcard listener and a listener on a specific address of the same family, on the same
+ *   port, conflict unless both were opened with `reuseAddress`;
+ * - connections never keep a listener from binding (Node sets SO_REUSEADDR on servers, so a
+ *   connection in TIME-WAIT does not block a restarted server);
+ * - an ephemeral port is free toward a destination when no connection uses that exact socket
+ *   pair and no listener holds the port on any address.
+ */
+import { ipEquals } from '../wire/address.js';
+import type { DeadlineOwner } from './deadlines.js';
+import { endpointKey, socketPairKey } from './endpoint.js';
+import type { Endpoint } from './endpoint.js';
+import { isUnspecified, unspecifiedAddress } from './interfaces.js';
+import type { TcpConnection } from './tcp/connection.js';
+import type { TcpListener } from './tcp/listener.js';
+
+/** What the host keeps for each connection. */
+export interface ConnectionEntry extends DeadlineOwner {
+  readonly connection: TcpConnection;
+  /** Its socket-pair key in the table. */
+  readonly key: string;
+  /** The interface its packets leave by. */
+  readonly iface: string;
+  /** True when its peer is this host: its packets are looped back. */
+  readonly loopback: boolean;
+  /** The listener that spawned it, until the application accepts it (its events are held back until then). */
+  listener: TcpListener | undefined;
+  /** It reported 'connected'. */
+  connected: boolean;
+  /** It reported 'closed' (or reached CLOSED) and left the table; it may still have a last segment to send. */
+  removed: boolean;
+  /** It is in the host's queue of connections that may have output. */
+  ready: boolean;
+}
+
+const WILDCARD_V4 = unspecifiedAddress(4);
+const WILDCARD_V6 = unspecifiedAddress(16);
+
+/** Connections and listeners of one host. */
+export class SocketTable {
+  readonly #connections = new Map<string, ConnectionEntry>();
+  /** How many connections use each local port (for a listener on port 0, which wants an unused one). */
+  readonly #localPortUse = new Map<number, number>();
+  readonly #listeners = new Map<string, TcpListener>();
+  readonly #listenersByPort = new Map<number, Set<TcpListener>>();
+
+  /** Number of connections in the table. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** The connection with this exact socket pair. */
+  connection(local: Endpoint, remote: Endpoint): ConnectionEntry | undefined {
+    return this.#connections.get(socketPairKey(local, remote));
+  }
+
+  /** True when a connection uses this exact socket pair. */
+  hasConnection(local: Endpoint, remote: Endpoint): boolean {
+    return this.#connections.has(socketPairKey(local, remote));
+  }
+
+  /** Every connection, in the order they were added. */
+  connections(): IterableIterator<ConnectionEntry> {
+    return this.#connections.values();
+  }
+
+  /** Adds a connection; its socket pair must be free. */
+  addConnection(entry: ConnectionEntry): void {
+    if (this.#connections.has(entry.key)) throw new Error(`socket pair already in the table: ${entry.key}`);
+    this.#connections.set(entry.key, entry);
+    const port = entry.connection.local.port;
+    this.#localPortUse.set(port, (this.#localPortUse.get(port) ?? 0) + 1);
+  }
+
+  /** Removes a connection (only if the table still holds this very entry under its key). */
+  removeConnection(entry: ConnectionEntry): void {
+    if (this.#connections.get(entry.key) !== entry) return;
+    this.#connections.delete(entry.key);
+    const port = entry.connection.local.port;
+    const n = (this.#localPortUse.get(port) ?? 1) - 1;
+    if (n === 0) this.#localPortUse.delete(port);
+    else this.#localPortUse.set(port, n);
+  }
+
+  /** The listener for a segment to `address`:`port`: a specific one first, then the wildcard of its family. */
+  findListener(address: Uint8Array, port: number): TcpListener | undefined {
+    return this.#listeners.get(endpointKey({ address, port }))
+      ?? this.#listeners.get(endpointKey({ address: address.length === 4 ? WILDCARD_V4 : WILDCARD_V6, port }));
+  }
+
+  /** Every listener, once each. */
+  listeners(): TcpListener[] {
+    const out: TcpListener[] = [];
+    for (const set of this.#listenersByPort.values()) out.push(...set);
+    return out;
+  }
+
+  /**
+   * True when a new listener on `address` (undefined: dual-stack wildcard) and `port` would
+   * conflict with an existing one (the rules in the module comment).
+   */
+  listenConflict(address: Uint8Array | undefined, port: number, reuseAddress: boolean): boolean {
+    const existing = this.#listenersByPort.get(port);
+    if (existing === undefined) return false;
+    for (const other of existing) {
+      const otherAddress = other.dualStack ? undefined : other.local.address;
+      if (shareKey(address, otherAddress)) return true;
+      if (overlap(address, otherAddress) && !(reuseAddress && other.reuseAddress)) return true;
+    }
+    return false;
+  }
+
+  /** Files a listener under its key(s). */
+  addListener(listener: TcpListener): void {
+    for (const key of listenerKeys(listener)) this.#listeners.set(key, listener);
+    const port = listener.local.port;
+    let set = this.#listenersByPort.get(port);
+    if (set === undefined) this.#listenersByPort.set(port, (set = new Set()));
+    set.add(listener);
+  }
+
+  /** Removes a listener. */
+  removeListener(listener: TcpListener): void {
+    for (const key of listenerKeys(listener)) {
+      if (this.#listeners.get(key) === listener) this.#listeners.delete(key);
+    }
+    const set = this.#listenersByPort.get(listener.local.port);
+    set?.delete(listener);
+    if (set?.size === 0) this.#listenersByPort.delete(listener.local.port);
+  }
+
+  /** True when some listener holds `port` (on any address). */
+  portHasListener(port: number): boolean {
+    return this.#listenersByPort.has(port);
+  }
+
+  /** True when a listener holds `port` on `address` or on a wildcard covering it. */
+  portHeldByListener(address: Uint8Array, port: number): boolean {
+    const set = this.#listenersByPort.get(port);
+    if (set === undefined) return false;
+    for (const l of set) if (overlap(address, l.dualStack ? undefined : l.local.address)) return true;
+    return false;
+  }
+
+  /** True when no socket at all (listener or connection) uses `port`. */
+  portUnused(port: number): boolean {
+    return !this.#listenersByPort.has(port) && !this.#localPortUse.has(port);
+  }
+}
+
+function listenerKeys(listener: TcpListener): string[] {
+  const port = listener.local.port;
+  if (listener.dualStack) return [endpointKey({ address: WILDCARD_V4, port }), endpointKey({ address: WILDCARD_V6, port })];
+  return [endpointKey(listener.local)];
+}
+
+/**
+ * True when two bindings would be filed under a common key: the same address, or a
+ * dual-stack wildcard and a wildcard of either family.
+ */
+function shareKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined) return b === undefined || isUnspecified(b);
+  if (b === undefined) return isUnspecified(a);
+  return ipEquals(a, b);
+}
+
+/** True when some address is covered by both bindings (undefined: dual-stack wildcard). */
+function overlap(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  if (a.length !== b.length) return false;
+  return isUnspecified(a) || isUnspecified(b) || ipEquals(a, b);
+}

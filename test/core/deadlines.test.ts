@@ -1,0 +1,80 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DeadlineHeap } from '../../src/core/deadlines.js';
+import type { DeadlineOwner } from '../../src/core/deadlines.js';
+import { Fifo } from '../../src/core/fifo.js';
+
+interface Timer extends DeadlineOwner {
+  readonly id: number;
+}
+
+const timer = (id: number): Timer => ({ id, deadline: undefined, generation: 0 });
+
+describe('DeadlineHeap', () => {
+  test('peek gives the earliest deadline; due returns each due owner once, earliest first', () => {
+    const heap = new DeadlineHeap<Timer>();
+    const [a, b, c] = [timer(1), timer(2), timer(3)];
+    heap.set(a, 30);
+    heap.set(b, 10);
+    heap.set(c, 20);
+    assert.equal(heap.peek(), 10);
+    assert.equal(heap.size, 3);
+    assert.deepEqual(heap.due(20).map((t) => t.id), [2, 3]);
+    assert.equal(b.deadline, undefined);
+    assert.equal(heap.peek(), 30);
+    assert.deepEqual(heap.due(29), []);
+    assert.deepEqual(heap.due(1000).map((t) => t.id), [1]);
+    assert.equal(heap.peek(), undefined);
+    assert.equal(heap.size, 0);
+  });
+
+  test('re-arming and clearing invalidate the old entry lazily', () => {
+    const heap = new DeadlineHeap<Timer>();
+    const a = timer(1);
+    heap.set(a, 10);
+    heap.set(a, 50);
+    assert.equal(heap.peek(), 50);
+    heap.set(a, 5);
+    heap.set(a, 10); // back to a value an older entry also holds: still one due
+    assert.deepEqual(heap.due(100).map((t) => t.id), [1]);
+    heap.set(a, 10);
+    heap.set(a, undefined);
+    assert.equal(heap.peek(), undefined);
+    assert.deepEqual(heap.due(100), []);
+  });
+
+  test('agrees with a plain scan under random operations (and rebuilds without losing anyone)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 19 }), fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })), { maxLength: 400 }), fc.integer({ min: 0, max: 1000 }), (ops, now) => {
+      const heap = new DeadlineHeap<Timer>();
+      const timers = Array.from({ length: 20 }, (_, i) => timer(i));
+      const model = new Map<number, number>();
+      for (const [i, d] of ops) {
+        heap.set(timers[i]!, d);
+        if (d === undefined) model.delete(i);
+        else model.set(i, d);
+      }
+      const min = model.size === 0 ? undefined : Math.min(...model.values());
+      assert.equal(heap.peek(), min);
+      const due = heap.due(now).map((t) => t.id).sort((x, y) => x - y);
+      const expected = [...model].filter(([, d]) => d <= now).map(([i]) => i).sort((x, y) => x - y);
+      assert.deepEqual(due, expected);
+    }), { numRuns: 300 });
+  });
+});
+
+describe('Fifo', () => {
+  test('first in, first out, across compactions', () => {
+    const q = new Fifo<number>();
+    let next = 0;
+    let expect = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 100; i++) q.push(next++);
+      for (let i = 0; i < 90; i++) assert.equal(q.shift(), expect++);
+    }
+    assert.equal(q.length, 500);
+    assert.equal(q.peek(), expect);
+    while (q.length > 0) assert.equal(q.shift(), expect++);
+    assert.equal(q.shift(), undefined);
+  });
+});
