@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDecode } from './decode.js';
+import { registerSim } from './sim.js';
 import { UsageError } from './errors.js';
 
 function packageVersion(): string {
@@ -30,9 +31,12 @@ export function buildProgram(): Command {
 Examples:
   l4 decode capture.pcap            one line per packet, in tcpdump's manner
   l4 decode capture.pcapng --json   one JSON record per packet, every field
+  l4 sim --bytes 8MiB --bandwidth 10mbit --delay 20ms --loss 1%
+                                    a TCP transfer over an impaired virtual link
 
 Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerDecode(program);
+  registerSim(program);
   return program;
 }
 

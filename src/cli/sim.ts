@@ -1,0 +1,93 @@
+/**
+ * `l4 sim`: one TCP transfer between two l4 hosts over an impaired virtual link, in virtual
+ * time. Prints goodput, completion time, retransmissions and the sha256 of the bytes sent
+ * and received (equal when TCP did its job); `--json` prints one object. Same seed, same
+ * report.
+ */
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { PcapFileWriter } from '../drivers/pcap/writer.js';
+import { runTcpSim, type TcpSimOptions, type TcpSimReport } from '../tools/sim.js';
+import { UsageError } from './errors.js';
+import { parseDuration, parseInteger, parseProbability, parseRate, parseSize } from './units.js';
+
+interface SimCliOptions {
+  bytes: number; bandwidth?: number; delay?: number; jitter?: number; loss?: number; reorder?: number;
+  duplicate?: number; corrupt?: number; mtu: number; seed: number; pcap?: string; json?: boolean; protocol: string;
+}
+
+/** Adds the `sim` subcommand. */
+export function registerSim(program: Command): void {
+  program.command('sim')
+    .description('run a TCP transfer between two l4 hosts over an impaired virtual link, in virtual time')
+    .option('--protocol <name>', 'tcp (udp comes with the UDP issue)', 'tcp')
+    .option('--bytes <size>', 'bytes to transfer (e.g. 1MiB, 8MiB, 100000)', (v) => parseSize('--bytes', v), 1024 * 1024)
+    .option('--bandwidth <rate>', 'link rate each way (e.g. 10mbit, 1gbit); default unlimited', (v) => parseRate('--bandwidth', v))
+    .option('--delay <time>', 'one-way propagation delay (e.g. 20ms)', (v) => parseDuration('--delay', v))
+    .option('--jitter <time>', 'delay variation, uniform +/- (order kept)', (v) => parseDuration('--jitter', v))
+    .option('--loss <p>', 'packet loss probability (e.g. 1% or 0.01)', (v) => parseProbability('--loss', v))
+    .option('--reorder <p>', 'probability a packet is held back and overtaken', (v) => parseProbability('--reorder', v))
+    .option('--duplicate <p>', 'probability a packet is delivered twice', (v) => parseProbability('--duplicate', v))
+    .option('--corrupt <p>', 'probability of flipped bits (checksums must catch them)', (v) => parseProbability('--corrupt', v))
+    .option('--mtu <bytes>', 'link MTU', (v) => parseInteger('--mtu', v, 576, 65535), 1500)
+    .option('--seed <n>', 'seed of every random choice', (v) => parseInteger('--seed', v, -(2 ** 31), 2 ** 32 - 1), 1)
+    .option('--pcap <file>', 'write the link\'s packets to a pcap file')
+    .option('--json', 'print one JSON object')
+    .action((options: SimCliOptions) => {
+      if (options.protocol !== 'tcp') throw new UsageError(`--protocol: '${options.protocol}' is not supported yet (tcp)`);
+      const writer = options.pcap ? PcapFileWriter.open(options.pcap, { linkType: 101 }) : undefined;
+      const showProgress = !options.json && process.stderr.isTTY;
+      const sim: TcpSimOptions = {
+        bytes: options.bytes, seed: options.seed, mtu: options.mtu,
+        ...(options.bandwidth !== undefined ? { bandwidth: options.bandwidth } : {}),
+        ...(options.delay !== undefined ? { delay: options.delay } : {}),
+        ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+        ...(options.loss !== undefined ? { loss: options.loss } : {}),
+        ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
+        ...(options.duplicate !== undefined ? { duplicate: options.duplicate } : {}),
+        ...(options.corrupt !== undefined ? { corrupt: options.corrupt } : {}),
+        ...(writer ? { pcap: writer } : {}),
+        ...(showProgress ? { progress: progressBar() } : {}),
+      };
+      let report: TcpSimReport;
+      try {
+        report = runTcpSim(sim);
+      } finally {
+        writer?.close();
+        if (showProgress) process.stderr.write('\r\x1b[K');
+      }
+      if (options.json) console.log(JSON.stringify(report, null, 2));
+      else printReport(report);
+      process.exitCode = report.completed && report.sha256Sent === report.sha256Received ? 0 : 1;
+    });
+}
+
+function progressBar(): (received: number, total: number) => void {
+  let last = -1;
+  return (received, total) => {
+    const pct = total === 0 ? 100 : Math.floor((received / total) * 100);
+    if (pct === last) return;
+    last = pct;
+    const width = 30;
+    const filled = Math.round((pct / 100) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}%`);
+  };
+}
+
+function printReport(r: TcpSimReport): void {
+  const ok = r.completed && r.sha256Sent === r.sha256Received;
+  const mbps = (r.goodputBitsPerSecond / 1e6).toFixed(3);
+  const lines = [
+    `transfer     ${r.bytesReceived} of ${r.bytes} bytes ${ok ? pc.green('intact') : pc.red(`NOT intact (${r.outcome})`)}`,
+    `completion   ${r.completionSeconds.toFixed(6)} s (virtual)`,
+    `goodput      ${mbps} Mbit/s`,
+    `retransmits  ${r.retransmissions} of ${r.sender.segmentsSent} segments sent`,
+    `srtt / rto   ${r.sender.srttMs === undefined ? '-' : r.sender.srttMs.toFixed(3)} ms / ${r.sender.rtoMs.toFixed(1)} ms`,
+    `link ->      ${r.link.forward.delivered.packets} delivered, ${r.link.forward.dropped.loss} lost, ${r.link.forward.dropped.queueFull} queue drops, ${r.link.forward.duplicated} duplicated, ${r.link.forward.reordered} reordered, ${r.link.forward.corrupted} corrupted`,
+    `link <-      ${r.link.reverse.delivered.packets} delivered, ${r.link.reverse.dropped.loss} lost, ${r.link.reverse.dropped.queueFull} queue drops, ${r.link.reverse.duplicated} duplicated, ${r.link.reverse.reordered} reordered, ${r.link.reverse.corrupted} corrupted`,
+    `sha256 sent  ${r.sha256Sent}`,
+    `sha256 recv  ${r.sha256Received}`,
+    `seed         ${r.seed}`,
+  ];
+  console.log(lines.join('\n'));
+}
