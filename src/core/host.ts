@@ -47,7 +47,6 @@ import {
   DEFAULT_MTU, InterfaceTable, isMulticastOrBroadcast, isUnspecified,
 } from './interfaces.js';
 import type { InterfaceConfig, NetworkInterface, Route, RouteConfig, RouteResult } from './interfaces.js';
-import { observeApplicationCalls } from './observe.js';
 import { icmpv4EchoReply, icmpv6EchoReply, resetFor, tcpDatagram } from './packets.js';
 import { DEFAULT_EPHEMERAL_PORTS, EphemeralPortAllocator } from './ports.js';
 import type { PortRange } from './ports.js';
@@ -342,13 +341,15 @@ export class Host implements NetworkNode, TcpListenerOwner {
     }
 
     const local: Endpoint = { address: source, port };
+    let entry: ConnectionEntry | undefined;
     const connection = TcpConnection.connect({
       config: this.tcpConfig, local, remote: remoteCopy, now,
       iss: this.#isn.isn(now, local, remoteCopy),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
+      onApplicationCall: () => { if (entry) this.#afterActivity(entry); },
     });
     this.#stats.tcp.activeOpens++;
-    const entry = this.#register(connection, route.iface, route.local, undefined);
+    entry = this.#register(connection, route.iface, route.local, undefined);
     this.#afterActivity(entry);
     return { ok: true, connection };
   }
@@ -513,14 +514,16 @@ export class Host implements NetworkNode, TcpListenerOwner {
     }
     if (!listener.hasRoom()) return this.#drop('listen-overflow');
     const route = this.#routeBack(remote.address, iface);
+    let entry: ConnectionEntry | undefined;
     const connection = TcpConnection.accept({
       config: this.tcpConfig, local, remote, now,
       iss: this.#isn.isn(now, local, remote),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
+      onApplicationCall: () => { if (entry) this.#afterActivity(entry); },
     }, seg);
     this.#stats.tcp.passiveOpens++;
     listener.adopt(connection);
-    const entry = this.#register(connection, route.iface, route.loopback, listener);
+    entry = this.#register(connection, route.iface, route.loopback, listener);
     this.#afterActivity(entry);
   }
 
@@ -589,7 +592,6 @@ export class Host implements NetworkNode, TcpListenerOwner {
       connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
     };
     this.#table.addConnection(entry);
-    observeApplicationCalls(connection, () => this.#afterActivity(entry));
     return entry;
   }
 

@@ -46,6 +46,13 @@ export interface TcpConnectionParams {
   readonly now: Instant;
   /** Challenge ACKs per second (RFC 5961 7); default {@link CHALLENGE_ACK_LIMIT}. */
   readonly challengeAckLimit?: number;
+  /**
+   * Called after every application call (`send`, `recv`, `close`, `abort`, `setNoDelay`,
+   * `setKeepAlive`): the call may have made a segment ready or moved a timer, so the owner
+   * (the host) polls this connection again. The owner is told, rather than asking every
+   * connection at every poll, which would cost O(connections) per packet.
+   */
+  readonly onApplicationCall?: () => void;
 }
 
 /**
@@ -56,9 +63,11 @@ export interface TcpConnectionParams {
  */
 export class TcpConnection {
   readonly #tcb: Tcb;
+  readonly #onApplicationCall: () => void;
 
-  private constructor(tcb: Tcb) {
+  private constructor(tcb: Tcb, onApplicationCall: (() => void) | undefined) {
     this.#tcb = tcb;
+    this.#onApplicationCall = onApplicationCall ?? noop;
   }
 
   /**
@@ -70,7 +79,7 @@ export class TcpConnection {
     const tcb = new Tcb(p);
     tcb.state = 'SYN-SENT';
     tcb.synNeeded = true;
-    const connection = new TcpConnection(tcb);
+    const connection = new TcpConnection(tcb, p.onApplicationCall);
     updateSenderTimers(tcb, p.now);
     return connection;
   }
@@ -95,7 +104,7 @@ export class TcpConnection {
     tcb.sndWl2 = tcb.iss;
     tcb.maxSndWnd = seg.window;
     tcb.synNeeded = true;
-    const connection = new TcpConnection(tcb);
+    const connection = new TcpConnection(tcb, p.onApplicationCall);
     updateSenderTimers(tcb, p.now);
     return connection;
   }
@@ -162,6 +171,7 @@ export class TcpConnection {
     const accepted = tcb.sendBuffer.enqueue(data);
     if (accepted < data.length) tcb.sendBlocked = true;
     updateSenderTimers(tcb, now);
+    this.#onApplicationCall();
     return accepted;
   }
 
@@ -169,6 +179,7 @@ export class TcpConnection {
   recv(now: Instant, max?: number): Uint8Array | undefined {
     const data = readReceived(this.#tcb, max);
     updateSenderTimers(this.#tcb, now);
+    if (data !== undefined) this.#onApplicationCall();
     return data;
   }
 
@@ -198,6 +209,7 @@ export class TcpConnection {
         return;
     }
     updateSenderTimers(tcb, now);
+    this.#onApplicationCall();
   }
 
   /**
@@ -221,11 +233,13 @@ export class TcpConnection {
     tcb.enterClosed();
     tcb.receiveBuffer.clear();
     updateSenderTimers(tcb, now);
+    this.#onApplicationCall();
   }
 
   /** Nagle's algorithm off (true) or on (false) (RFC 9293 3.7.4). */
   setNoDelay(noDelay: boolean): void {
     this.#tcb.nagle = !noDelay;
+    this.#onApplicationCall();
   }
 
   /**
@@ -238,6 +252,7 @@ export class TcpConnection {
     tcb.keepalive = { ...tcb.keepalive, enabled, idle: idle !== undefined && idle > 0 ? idle : tcb.keepalive.idle };
     tcb.timers.clear('keepalive');
     tcb.keepaliveProbes = 0;
+    this.#onApplicationCall();
   }
 
   /** Free bytes in the send buffer. */
@@ -281,3 +296,5 @@ export class TcpConnection {
     return this.#tcb.timers.entries();
   }
 }
+
+function noop(): void {}
