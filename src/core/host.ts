@@ -341,16 +341,17 @@ export class Host implements NetworkNode, TcpListenerOwner {
     }
 
     const local: Endpoint = { address: source, port };
-    let entry: ConnectionEntry | undefined;
+    // The connection exists before its table entry: the hook finds the entry once registered.
+    const slot: { entry?: ConnectionEntry } = {};
     const connection = TcpConnection.connect({
       config: this.tcpConfig, local, remote: remoteCopy, now,
       iss: this.#isn.isn(now, local, remoteCopy),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
-      onApplicationCall: () => { if (entry) this.#afterActivity(entry); },
+      onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     });
     this.#stats.tcp.activeOpens++;
-    entry = this.#register(connection, route.iface, route.local, undefined);
-    this.#afterActivity(entry);
+    slot.entry = this.#register(connection, route.iface, route.local, undefined);
+    this.#afterActivity(slot.entry);
     return { ok: true, connection };
   }
 
@@ -514,17 +515,18 @@ export class Host implements NetworkNode, TcpListenerOwner {
     }
     if (!listener.hasRoom()) return this.#drop('listen-overflow');
     const route = this.#routeBack(remote.address, iface);
-    let entry: ConnectionEntry | undefined;
+    // The connection exists before its table entry: the hook finds the entry once registered.
+    const slot: { entry?: ConnectionEntry } = {};
     const connection = TcpConnection.accept({
       config: this.tcpConfig, local, remote, now,
       iss: this.#isn.isn(now, local, remote),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
-      onApplicationCall: () => { if (entry) this.#afterActivity(entry); },
+      onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     }, seg);
     this.#stats.tcp.passiveOpens++;
     listener.adopt(connection);
-    entry = this.#register(connection, route.iface, route.loopback, listener);
-    this.#afterActivity(entry);
+    slot.entry = this.#register(connection, route.iface, route.loopback, listener);
+    this.#afterActivity(slot.entry);
   }
 
   /** Answers `seg` with a reset if RFC 9293 3.10.7.1 says so. */
