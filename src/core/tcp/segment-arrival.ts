@@ -313,9 +313,12 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
   // MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments whose ACK value doesn't satisfy
   // the above condition MUST be discarded and an ACK sent back." RFC 9293 adds for ESTABLISHED:
   // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
-  // segment, and return." SND.MAX stands for SND.NXT: it is what has been sent.
+  // segment, and return." SND.MAX stands for SND.NXT: it is what has been sent. That ACK is
+  // throttled like every challenge ACK (RFC 5961 7: "implementations SHOULD include an ACK
+  // throttling mechanism"): two ends that each believe the other acknowledged unsent data
+  // (after an injected segment, say) would otherwise answer each other's ACKs forever.
   if (seqLt(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd)) || seqGt(seg.ack, tcb.sndMax)) {
-    tcb.ackNow = true;
+    tcb.challengeAck(now);
     return;
   }
   if (!processAck(tcb, now, seg)) return;

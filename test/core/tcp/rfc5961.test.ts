@@ -172,6 +172,17 @@ describe('RFC 5961 7: challenge ACK throttling', () => {
     assert.equal(conn.state, 'ESTABLISHED');
   });
 
+  test('ACKs answering an ACK of unsent data are throttled too (no endless ACK exchange)', () => {
+    const conn = establishedConnection();
+    let acks = 0;
+    for (let i = 0; i < 50; i++) {
+      send(conn, fromPeer({ ack: l(1000) }), millis(i));
+      acks += drain(conn, millis(i)).length;
+    }
+    assert.equal(acks, 10);
+    assert.equal(conn.state, 'ESTABLISHED');
+  });
+
   test('ordinary ACKs for out-of-window segments are not throttled', () => {
     const conn = establishedConnection();
     let acks = 0;
