@@ -38,16 +38,9 @@ export function registerSim(program: Command): void {
       const writer = options.pcap ? PcapFileWriter.open(options.pcap, { linkType: 101 }) : undefined;
       const showProgress = !options.json && process.stderr.isTTY;
       const sim: TcpSimOptions = {
-        bytes: options.bytes, seed: options.seed, mtu: options.mtu,
-        ...(options.bandwidth !== undefined ? { bandwidth: options.bandwidth } : {}),
-        ...(options.delay !== undefined ? { delay: options.delay } : {}),
-        ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
-        ...(options.loss !== undefined ? { loss: options.loss } : {}),
-        ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
-        ...(options.duplicate !== undefined ? { duplicate: options.duplicate } : {}),
-        ...(options.corrupt !== undefined ? { corrupt: options.corrupt } : {}),
-        ...(writer ? { pcap: writer } : {}),
-        ...(showProgress ? { progress: progressBar() } : {}),
+        bytes: options.bytes, seed: options.seed, mtu: options.mtu, bandwidth: options.bandwidth, delay: options.delay,
+        jitter: options.jitter, loss: options.loss, reorder: options.reorder, duplicate: options.duplicate,
+        corrupt: options.corrupt, pcap: writer, progress: showProgress ? progressBar() : undefined,
       };
       let report: TcpSimReport;
       try {

@@ -73,15 +73,10 @@ export function runTcpSim(options: TcpSimOptions): TcpSimReport {
   const tcp = options.tcp ?? {};
   const client = network.addNode('client', new Host({ name: 'client', seed: options.seed ^ 0x1111, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'], mtu }], tcp }));
   const server = network.addNode('server', new Host({ name: 'server', seed: options.seed ^ 0x2222, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24'], mtu }], tcp }));
+  // Options left undefined take the link's defaults (no impairment).
   const link: LinkOptions = {
-    ...(options.bandwidth !== undefined ? { bandwidth: options.bandwidth } : {}),
-    ...(options.delay !== undefined ? { delay: options.delay } : {}),
-    ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
-    ...(options.loss !== undefined ? { loss: options.loss } : {}),
-    ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
-    ...(options.duplicate !== undefined ? { duplicate: options.duplicate } : {}),
-    ...(options.corrupt !== undefined ? { corrupt: options.corrupt } : {}),
-    mtu,
+    bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
+    reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu,
   };
   const wire = network.link(client, 'eth0', server, 'eth0', link);
   if (options.pcap) network.tap(wire, options.pcap);

@@ -15,6 +15,7 @@ import type { LinkOptions } from '../../src/drivers/virtual/impairments.js';
 import type { Stack } from '../../src/api/stack.js';
 import { createHelloServer, HELLO_BODY } from '../../src/tools/hello-server.js';
 import { millis } from '../../src/time/instant.js';
+import { drive } from '../support/virtual.js';
 
 function pair(link: LinkOptions, seed = 1): { network: VirtualNetwork; client: Stack; server: Stack } {
   const network = new VirtualNetwork({ seed, epochNanos: 1_795_000_000_000_000_000n });
@@ -24,13 +25,6 @@ function pair(link: LinkOptions, seed = 1): { network: VirtualNetwork; client: S
   return { network, client, server };
 }
 
-async function drive<T>(network: VirtualNetwork, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => { settled = true; });
-  const outcome = await network.run({ until: () => settled, idleYields: 50 });
-  if (!settled) throw new Error(`the network stopped (${outcome}) at ${network.now} µs while the test still waited`);
-  return watched;
-}
 
 interface Response { status: number; headers: IncomingMessage['headers']; body: Buffer; localPort: number | undefined }
 

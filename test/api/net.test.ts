@@ -13,6 +13,7 @@ import type { LinkOptions } from '../../src/drivers/virtual/impairments.js';
 import type { Socket } from '../../src/api/net.js';
 import type { NodeSystemError } from '../../src/api/errors.js';
 import { millis } from '../../src/time/instant.js';
+import { drive } from '../support/virtual.js';
 
 function pair(link: LinkOptions = { delay: millis(5) }, seed = 1) {
   const network = new VirtualNetwork({ seed });
@@ -22,14 +23,6 @@ function pair(link: LinkOptions = { delay: millis(5) }, seed = 1) {
   return { network, client, server };
 }
 
-/** Runs the network until `promise` settles (or nothing is left to do), then returns it. */
-async function drive<T>(network: VirtualNetwork, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => { settled = true; });
-  const outcome = await network.run({ until: () => settled, idleYields: 50 });
-  if (!settled) throw new Error(`the network stopped (${outcome}) at ${network.now} µs while the test still waited`);
-  return watched;
-}
 
 function collect(socket: Socket): Promise<Buffer> {
   const chunks: Buffer[] = [];
