@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDecode } from './decode.js';
 import { registerSim } from './sim.js';
+import { registerPorts } from './ports.js';
+import { registerNetstat } from './netstat.js';
 import { UsageError } from './errors.js';
 
 function packageVersion(): string {
@@ -37,6 +39,8 @@ Examples:
 Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerDecode(program);
   registerSim(program);
+  registerPorts(program);
+  registerNetstat(program);
   return program;
 }
 
