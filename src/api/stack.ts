@@ -10,13 +10,20 @@ import type { NetworkNode, Transmit } from '../core/node.js';
 import type { TcpConnection } from '../core/tcp/connection.js';
 import type { TcpListener } from '../core/tcp/listener.js';
 import type { TcpEvent } from '../core/tcp/types.js';
+import type { UdpEvent, UdpSocket } from '../core/udp/socket.js';
 import type { Instant } from '../time/instant.js';
 import type { Runtime } from './runtime.js';
 import { createNet, type Net } from './net.js';
+import { createDgram, type Dgram } from './dgram.js';
 
 /** Receives the events of one connection (implemented by `net.Socket`). */
 export interface ConnectionOwner {
   onConnectionEvent(event: TcpEvent): void;
+}
+
+/** Receives the events of one UDP socket (implemented by `dgram.Socket`). */
+export interface UdpOwner {
+  onUdpEvent(event: UdpEvent): void;
 }
 
 /** Receives "a connection is ready to accept" (implemented by `net.Server`). */
@@ -29,15 +36,19 @@ export class Stack implements NetworkNode {
   readonly host: Host;
   /** Node's `net` module, bound to this host. */
   readonly net: Net;
+  /** Node's `dgram` module, bound to this host. */
+  readonly dgram: Dgram;
   #runtime: Runtime | undefined;
   readonly #connections = new Map<TcpConnection, ConnectionOwner>();
   readonly #listeners = new Map<TcpListener, ListenerOwner>();
+  readonly #udpSockets = new Map<UdpSocket, UdpOwner>();
   #dispatching = false;
 
   constructor(host: Host, runtime?: Runtime) {
     this.host = host;
     this.#runtime = runtime;
     this.net = createNet(this);
+    this.dgram = createDgram(this);
   }
 
   /** The driver: set once when the stack is attached to a network or device. */
@@ -66,6 +77,14 @@ export class Stack implements NetworkNode {
 
   disownListener(listener: TcpListener): void {
     this.#listeners.delete(listener);
+  }
+
+  ownUdp(socket: UdpSocket, owner: UdpOwner): void {
+    this.#udpSockets.set(socket, owner);
+  }
+
+  disownUdp(socket: UdpSocket): void {
+    this.#udpSockets.delete(socket);
   }
 
   // --- NetworkNode: delegate, then dispatch what happened ---------------------------
@@ -98,11 +117,19 @@ export class Stack implements NetworkNode {
     try {
       let event: HostEvent | undefined;
       while ((event = this.host.pollEvent()) !== undefined) {
-        if (event.type === 'incoming') this.#listeners.get(event.listener)?.onIncoming();
-        else {
-          const owner = this.#connections.get(event.connection);
-          if (event.event.type === 'closed') this.#connections.delete(event.connection);
-          owner?.onConnectionEvent(event.event);
+        switch (event.type) {
+          case 'incoming':
+            this.#listeners.get(event.listener)?.onIncoming();
+            break;
+          case 'udp':
+            this.#udpSockets.get(event.socket)?.onUdpEvent(event.event);
+            break;
+          case 'connection': {
+            const owner = this.#connections.get(event.connection);
+            if (event.event.type === 'closed') this.#connections.delete(event.connection);
+            owner?.onConnectionEvent(event.event);
+            break;
+          }
         }
       }
     } finally {

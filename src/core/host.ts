@@ -1,44 +1,56 @@
 /**
- * A host: the node that owns interfaces, addresses and routes, and the TCP socket table; it
- * validates and demultiplexes every IP packet it is handed, runs listeners, allocates ports,
- * chooses initial sequence numbers, wraps its connections' segments into IP datagrams, and
- * counts everything (`stats`, `sockets()`: its `netstat -s` and `netstat -an`).
+ * A host: the node that owns interfaces, addresses and routes, and the TCP and UDP socket
+ * tables; it validates and demultiplexes every IP packet it is handed, reassembles
+ * fragments, runs listeners, allocates ports, chooses initial sequence numbers, wraps its
+ * sockets' data into IP datagrams (fragmenting UDP when needed), answers and routes ICMP,
+ * and counts everything (`stats`, `sockets()`: its `netstat -s` and `netstat -an`).
  *
  * Call order (the `NetworkNode` contract of node.ts, plus events): a driver calls
  * `handle(now, packet, iface)` for each packet that arrived, `handleTimeout(now)` once `now`
  * reaches `pollTimeout()`, then `pollTransmit(now)` until it returns undefined, then
  * `pollTimeout()` to learn when to wake the host next. After each of those steps the owner of
  * the sockets (the API layer) drains `pollEvent()`. Application calls on a connection (`send`,
- * `recv`, `close`, `abort`, `setNoDelay`, `setKeepAlive`) are seen by the host as they happen,
- * so the driver only has to run `pollTransmit` and `pollTimeout` again after them.
+ * `recv`, `close`, `abort`, `setNoDelay`, `setKeepAlive`) or a UDP socket (`send`,
+ * `connect`, `close`, ...) are seen by the host as they happen, so the driver only has to run
+ * `pollTransmit` and `pollTimeout` again after them.
  *
  * Input, in order: IP version, IPv4 header checksum or IPv6 chain, destination one of ours
- * ('not-for-us'), a source that is one of ours on a packet that did not come from ourselves
- * (a martian, 'bad-source-address': Linux drops those too), fragments ('fragment': no reassembly yet), the protocol (TCP; ICMP echo is
- * answered; UDP and other ICMP are issue 4: 'unhandled-protocol'; the rest
- * 'unknown-protocol'), then TCP with its checksum, then the socket table: the connection with
- * that exact socket pair, else a listener on (address, port), else one on the wildcard of the
- * family, else the reset of RFC 9293 3.10.7.1. Malformed input is dropped and counted under
- * its `WireReason`; no input makes `handle` throw.
+ * ('not-for-us'; an IPv4 broadcast address — 255.255.255.255 or a subnet's — is ours for UDP
+ * only), a source that is one of ours on a packet that did not come from ourselves (a martian,
+ * 'bad-source-address': Linux drops those too), fragments (held by the `Reassembler` until
+ * their datagram is whole, which is then handled like any packet; IPv6 atomic fragments are
+ * whole packets, RFC 6946), then the protocol: TCP (checksum, then the socket table: the
+ * connection with that exact socket pair, else a listener on (address, port), else one on
+ * the wildcard of the family, else the reset of RFC 9293 3.10.7.1); UDP (checksum, then the
+ * UDP table, else ICMP port unreachable); ICMP (echo answered; errors matched to the socket
+ * whose datagram they quote, see `#icmpErrorInput`); anything else 'unknown-protocol'.
+ * Malformed input is dropped and counted under its reason; no input makes `handle` throw.
  *
- * Output: control packets (resets, echo replies) first, then the connections that may have
- * something to send, round-robin, one segment per turn. A host keeps a queue of those
- * connections (marked on every segment, timer or application call) instead of asking every
- * connection each time. Packets to one of the host's own addresses are looped back: queued
- * and handled within the same `pollTransmit` call (or the next `handleTimeout`), never shown
- * to the driver. Timers of all connections sit in one min-heap (`DeadlineHeap`).
+ * Output: control packets (resets, echo replies, ICMP errors) first, then UDP datagrams in
+ * the order they were sent, then the connections that may have something to send,
+ * round-robin, one segment per turn. A host keeps a queue of those connections (marked on
+ * every segment, timer or application call) instead of asking every connection each time.
+ * Packets to one of the host's own addresses are looped back: queued and handled within the
+ * same `pollTransmit` call (or the next `handleTimeout`), never shown to the driver. Timers
+ * of all connections sit in one min-heap (`DeadlineHeap`); reassembly has its own deadlines.
+ *
+ * ICMP errors the host sends (port unreachable, reassembly time exceeded) obey RFC 1122
+ * 3.2.2 / RFC 4443 2.4(e) (`mayAnswerWithIcmpError`) and a host-wide token bucket of 1000
+ * per second with a burst of 50 (Linux's icmp_msgs_per_sec and icmp_msgs_burst).
  */
 import type { Instant } from '../time/instant.js';
 import { earliest } from '../time/instant.js';
 import { Rng } from '../time/rng.js';
-import { formatIp } from '../wire/address.js';
-import { parseIcmpv4 } from '../wire/icmpv4.js';
-import { parseIcmpv6 } from '../wire/icmpv6.js';
+import { formatIp, ipEquals } from '../wire/address.js';
+import { parseQuotedDatagram } from '../wire/icmp-quote.js';
+import { Icmpv4TimeExceededCode, Icmpv4UnreachableCode, parseIcmpv4 } from '../wire/icmpv4.js';
+import { Icmpv6TimeExceededCode, Icmpv6UnreachableCode, parseIcmpv6 } from '../wire/icmpv6.js';
 import { IpProtocol } from '../wire/ip-protocol.js';
 import { parseIpv4 } from '../wire/ipv4.js';
-import { parseIpv6 } from '../wire/ipv6.js';
+import { Ipv6Packet, parseIpv6 } from '../wire/ipv6.js';
 import { TcpFlags, parseTcp } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
+import { parseUdp } from '../wire/udp.js';
 import { DeadlineHeap } from './deadlines.js';
 import { socketPairKey } from './endpoint.js';
 import type { Endpoint } from './endpoint.js';
@@ -47,20 +59,34 @@ import {
   DEFAULT_MTU, InterfaceTable, isMulticastOrBroadcast, isUnspecified,
 } from './interfaces.js';
 import type { InterfaceConfig, NetworkInterface, Route, RouteConfig, RouteResult } from './interfaces.js';
-import { icmpv4EchoReply, icmpv6EchoReply, resetFor, tcpDatagram } from './packets.js';
-import { DEFAULT_EPHEMERAL_PORTS, EphemeralPortAllocator } from './ports.js';
+import { icmpv4ErrorOf, icmpv6ErrorOf, mayAnswerWithIcmpError } from './icmp/errors.js';
+import type { IcmpError } from './icmp/errors.js';
+import { PathMtuCache, plateauBelow } from './icmp/pmtu.js';
+import { TokenBucket } from './icmp/rate-limit.js';
+import {
+  fragmentedDatagram, icmpv4EchoReply, icmpv4ErrorDatagram, icmpv6EchoReply, icmpv6ErrorDatagram, resetFor,
+  tcpDatagram, udpMessage,
+} from './packets.js';
+import { DEFAULT_EPHEMERAL_PORTS, EphemeralPortAllocator, isPrivilegedPort } from './ports.js';
+import { REASSEMBLY_DEFAULTS, Reassembler } from './reassembly.js';
+import type { ReassemblyLimits, ReassemblyResult } from './reassembly.js';
 import type { PortRange } from './ports.js';
 import { IsnGenerator } from './isn.js';
 import { SocketTable } from './socket-table.js';
 import type { ConnectionEntry } from './socket-table.js';
 import { copyHostStats, countDrop, createHostStats } from './stats.js';
-import type { DropReason, HostStats } from './stats.js';
+import type { DropReason, HostStats, IcmpCountedType } from './stats.js';
 import type { NetworkNode, Transmit } from './node.js';
 import { TcpConnection } from './tcp/connection.js';
 import { DEFAULT_BACKLOG, TcpListener, listenAction } from './tcp/listener.js';
 import type { TcpListenerInfo, TcpListenerOwner } from './tcp/listener.js';
 import { TCP_DEFAULTS } from './tcp/types.js';
 import type { TcpConfig, TcpConnectionInfo, TcpEvent } from './tcp/types.js';
+import {
+  UDP_DATAGRAM_OVERHEAD, UDP_DEFAULT_BUFFER_SIZE, UDP_MAX_PAYLOAD_IPV4, UDP_MAX_PAYLOAD_IPV6, UdpSocket,
+} from './udp/socket.js';
+import type { UdpConnectResult, UdpEvent, UdpSendResult, UdpSocketError, UdpSocketInfo, UdpSocketOwner } from './udp/socket.js';
+import { UdpSocketTable } from './udp/table.js';
 
 /** How a host is made. Invalid values throw RangeError at construction. */
 export interface HostConfig {
@@ -79,6 +105,10 @@ export interface HostConfig {
   readonly tcp?: Partial<TcpConfig>;
   /** Add the implicit `lo` interface with 127.0.0.1/8 and ::1/128 (default true). */
   readonly loopback?: boolean;
+  /** Bounds and timeouts of IP reassembly, over `REASSEMBLY_DEFAULTS`. */
+  readonly reassembly?: Partial<ReassemblyLimits>;
+  /** ICMP errors the host may send per second, and the burst (default 1000 and 50, as Linux). */
+  readonly icmpErrorRate?: { readonly perSecond: number; readonly burst: number };
 }
 
 /** What the host tells the owner of its sockets; drained with `pollEvent()`. */
@@ -86,7 +116,9 @@ export type HostEvent =
   /** An event of a connection the application knows (an active open, or an accepted one). */
   | { readonly type: 'connection'; readonly connection: TcpConnection; readonly event: TcpEvent }
   /** A connection reached ESTABLISHED and waits in this listener's accept queue. */
-  | { readonly type: 'incoming'; readonly listener: TcpListener };
+  | { readonly type: 'incoming'; readonly listener: TcpListener }
+  /** A datagram or an error for a UDP socket. */
+  | { readonly type: 'udp'; readonly socket: UdpSocket; readonly event: UdpEvent };
 
 /** Arguments of `tcpListen`. */
 export interface TcpListenOptions {
@@ -129,12 +161,40 @@ export interface TcpConnectionSocketInfo extends TcpConnectionInfo {
 }
 
 /** One row of the socket table. */
-export type SocketInfo = TcpListenerInfo | TcpConnectionSocketInfo;
+export type SocketInfo = TcpListenerInfo | TcpConnectionSocketInfo | UdpSocketInfo;
+
+/** Arguments of `udpBind`. */
+export interface UdpBindOptions {
+  /**
+   * The local address: one of the host's, a wildcard (0.0.0.0 takes IPv4 only, :: IPv6 only),
+   * or undefined for every address of both families (dual stack, shown as `::`). A broadcast
+   * address of the host's (255.255.255.255 or a subnet's) may be bound too.
+   */
+  readonly address?: Uint8Array;
+  /** 0 picks a port no UDP socket uses from the ephemeral range. */
+  readonly port: number;
+  /** SO_REUSEADDR: share the port with other sockets that asked for it too. */
+  readonly reuseAddress?: boolean;
+  /** SO_BROADCAST (default false). */
+  readonly broadcast?: boolean;
+  /** SO_RCVBUF and SO_SNDBUF in bytes; default 212,992 each (Linux's rmem_default, wmem_default). */
+  readonly receiveBufferSize?: number;
+  readonly sendBufferSize?: number;
+}
+
+/** Why `udpBind` failed: EADDRINUSE, EACCES, EADDRNOTAVAIL. */
+export type UdpBindError = 'address-in-use' | 'access-denied' | 'address-not-available';
+
+/** Result of `udpBind`. */
+export type UdpBindResult = { readonly ok: true; readonly socket: UdpSocket } | { readonly ok: false; readonly error: UdpBindError };
 
 /** Looped-back packets handled per `pollTransmit` or `handleTimeout` call, at most (the rest wait for the next call). */
 export const LOOPBACK_BUDGET = 10_000;
-/** Control packets (resets, echo replies) waiting to be sent, at most; more are dropped and counted. */
+/** Control packets (resets, echo replies, ICMP errors) waiting to be sent, at most; more are dropped and counted. */
 export const MAX_PENDING_REPLIES = 4096;
+
+/** IPv4 and UDP headers: what a UDP payload adds to an IPv4 datagram. */
+const UDP_IPV4_OVERHEAD = 28;
 
 /** IPv4 header plus TCP header without options: what the MSS leaves out of the MTU (RFC 9293 3.7.1). */
 const TCP_IPV4_OVERHEAD = 40;
@@ -144,6 +204,68 @@ const TCP_IPV6_OVERHEAD = 60;
 /** A packet ready to leave, and whether it stays in the host. */
 interface Outgoing extends Transmit {
   readonly loopback: boolean;
+}
+
+/** A UDP packet (a datagram or one fragment of it) waiting to leave, charged to its socket. */
+interface UdpOutgoing extends Outgoing {
+  readonly socket: UdpSocket;
+}
+
+/** Where an outgoing packet goes. */
+interface PathChoice {
+  readonly iface: string;
+  readonly source: Uint8Array;
+  readonly mtu: number;
+  readonly loopback: boolean;
+}
+
+/** A datagram for us, whole (never a fragment), as `#deliver` hands it to its protocol. */
+interface Inbound {
+  readonly protocol: number;
+  readonly src: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly payload: Uint8Array;
+  /** The whole IP datagram (what an ICMP error quotes). */
+  readonly packet: Uint8Array;
+  readonly iface: string;
+  /** The destination is an IPv4 broadcast address (UDP only). */
+  readonly broadcast: boolean;
+}
+
+const ICMP_COUNTED: ReadonlySet<string> = new Set(['echo-request', 'echo-reply', 'destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem']);
+
+/** The counter an ICMP message of this parsed type goes under. */
+function countedType(type: string): IcmpCountedType {
+  return ICMP_COUNTED.has(type) ? type as IcmpCountedType : 'other';
+}
+
+/** The counter of a raw ICMPv4 (`family` 4) or ICMPv6 type number. */
+function countedTypeNumber(family: 4 | 6, type: number): IcmpCountedType {
+  if (family === 4) {
+    switch (type) {
+      case 0: return 'echo-reply';
+      case 3: return 'destination-unreachable';
+      case 8: return 'echo-request';
+      case 11: return 'time-exceeded';
+      case 12: return 'parameter-problem';
+      default: return 'other';
+    }
+  }
+  switch (type) {
+    case 1: return 'destination-unreachable';
+    case 2: return 'packet-too-big';
+    case 3: return 'time-exceeded';
+    case 4: return 'parameter-problem';
+    case 128: return 'echo-request';
+    case 129: return 'echo-reply';
+    default: return 'other';
+  }
+}
+
+function addressKey(a: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]!);
+  return s;
 }
 
 /** The MSS to advertise on an interface of this MTU (RFC 9293 3.7.1, RFC 8200 for IPv6). */
@@ -161,8 +283,8 @@ function named<T>(host: string, make: () => T): T {
   }
 }
 
-/** A network node with interfaces, routes, and a TCP socket table. */
-export class Host implements NetworkNode, TcpListenerOwner {
+/** A network node with interfaces, routes, and TCP and UDP socket tables. */
+export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly name: string;
   readonly privileged: boolean;
   /** The TCP configuration of every connection of this host. */
@@ -188,6 +310,19 @@ export class Host implements NetworkNode, TcpListenerOwner {
   #ipId = 0;
   /** Retransmissions of connections that have left the table. */
   #retransmissionsOfClosed = 0;
+  readonly #udp = new UdpSocketTable();
+  readonly #udpPorts: EphemeralPortAllocator;
+  /** Where a UDP socket on port 0 starts looking, and the IPv6 fragment identifications. */
+  readonly #udpRng: Rng;
+  /** Identification of the next IPv6 fragmented packet (RFC 8200 4.5: 32 bits). */
+  #ipv6FragmentId: number;
+  /** UDP datagrams (and fragments) waiting to leave, in send order. */
+  readonly #udpOut = new Fifo<UdpOutgoing>();
+  readonly #reassembly: Reassembler;
+  readonly #pmtu = new PathMtuCache();
+  readonly #icmpErrors: TokenBucket;
+  /** The IPv4 subnet broadcast addresses of the host's interfaces (keys). */
+  readonly #broadcasts = new Set<string>();
 
   constructor(config: HostConfig) {
     if (typeof config !== 'object' || config === null) throw new RangeError('a host needs a configuration object');
@@ -205,6 +340,20 @@ export class Host implements NetworkNode, TcpListenerOwner {
     const portKey = rng.fill(new Uint8Array(16));
     this.#ports = named(config.name, () => new EphemeralPortAllocator(config.ephemeralPorts ?? DEFAULT_EPHEMERAL_PORTS, portKey));
     this.#rng = rng.fork();
+    // Draws for UDP come after the TCP ones, so a seed still means the same TCP choices.
+    this.#udpPorts = new EphemeralPortAllocator(this.#ports.range, rng.fill(new Uint8Array(16)));
+    this.#udpRng = rng.fork();
+    this.#ipv6FragmentId = this.#udpRng.nextU32();
+    this.#reassembly = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...config.reassembly });
+    this.#icmpErrors = named(config.name, () => new TokenBucket(config.icmpErrorRate?.perSecond, config.icmpErrorRate?.burst));
+    for (const iface of this.#ifaces.interfaces()) {
+      for (const a of iface.addresses) {
+        if (a.address.length !== 4 || a.prefixLength > 30) continue;
+        const b = a.address.slice();
+        for (let bit = a.prefixLength; bit < 32; bit++) b[bit >>> 3]! |= 0x80 >>> (bit & 7);
+        this.#broadcasts.add(addressKey(b));
+      }
+    }
   }
 
   // --- configuration, observability -------------------------------------------------
@@ -248,18 +397,46 @@ export class Host implements NetworkNode, TcpListenerOwner {
     return copyHostStats(this.#stats);
   }
 
-  /** The socket table: listeners, then connections in the order they were made. */
+  /** The socket table: listeners, then connections in the order they were made, then UDP sockets by port. */
   sockets(): SocketInfo[] {
     const rows: SocketInfo[] = this.#table.listeners().map((l) => l.info());
     for (const entry of this.#table.connections()) {
       rows.push({ ...entry.connection.info(), kind: 'connection', iface: entry.iface, unaccepted: entry.listener !== undefined });
     }
+    for (const socket of this.#udp.sockets()) rows.push(socket.info());
     return rows;
   }
 
-  /** The next event for the owner of the sockets, or undefined. */
+  /** Datagrams being reassembled right now (abandoned ones waiting for their timeout included) and the memory they hold. */
+  reassemblyInfo(): { readonly pending: number; readonly bytes: number } {
+    return { pending: this.#reassembly.pendingCount, bytes: this.#reassembly.bytesHeld };
+  }
+
+  /** The path MTU toward `dst` at `now`: the route's MTU, lowered by what ICMP taught (aged after 10 minutes); undefined without a route. */
+  pathMtu(now: Instant, dst: Uint8Array): number | undefined {
+    const route = this.#ifaces.route(dst);
+    if (route === undefined) return undefined;
+    return Math.min(route.mtu, this.#pmtu.get(now, dst) ?? route.mtu);
+  }
+
+  /** True for 255.255.255.255 and the subnet broadcast addresses of the host's IPv4 prefixes (up to /30). */
+  isBroadcastAddress(address: Uint8Array): boolean {
+    if (address.length !== 4) return false;
+    return (address[0] === 255 && address[1] === 255 && address[2] === 255 && address[3] === 255) || this.#broadcasts.has(addressKey(address));
+  }
+
+  /**
+   * The next event for the owner of the sockets, or undefined. Events of a UDP socket closed
+   * since they were queued are skipped; a datagram's bytes leave its socket's receive buffer
+   * when its event is taken.
+   */
   pollEvent(): HostEvent | undefined {
-    return this.#events.shift();
+    for (;;) {
+      const event = this.#events.shift();
+      if (event === undefined || event.type !== 'udp') return event;
+      if (event.event.type === 'message') event.socket.receiveQueued -= event.event.data.length + UDP_DATAGRAM_OVERHEAD;
+      if (!event.socket.closed) return event;
+    }
   }
 
   // --- TCP: the application's side -----------------------------------------------------
@@ -349,10 +526,136 @@ export class Host implements NetworkNode, TcpListenerOwner {
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
       onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     });
+    this.#applyPathMtu(now, connection, route.mtu);
     this.#stats.tcp.activeOpens++;
     slot.entry = this.#register(connection, route.iface, route.local, undefined);
     this.#afterActivity(slot.entry);
     return { ok: true, connection };
+  }
+
+  // --- UDP: the application's side ---------------------------------------------------
+
+  /**
+   * Binds a UDP socket. Errors: 'access-denied' for a port below 1024 without `privileged`;
+   * 'address-not-available' for an address that is neither the host's, a wildcard, nor one of
+   * its broadcast addresses; 'address-in-use' when the binding conflicts with another UDP
+   * socket (udp/table.ts), or when port 0 finds no unused port. The TCP port space is
+   * separate. Bad arguments (a port outside 0..65535, an address of the wrong length, a
+   * buffer size that is not a positive integer) are RangeErrors.
+   */
+  udpBind(options: UdpBindOptions): UdpBindResult {
+    const { address, port } = options;
+    const reuseAddress = options.reuseAddress ?? false;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port ${String(port)} is not an integer in 0..65535`);
+    if (address !== undefined && (!(address instanceof Uint8Array) || (address.length !== 4 && address.length !== 16))) {
+      throw new RangeError('an address is 4 or 16 bytes');
+    }
+    const receiveBufferSize = options.receiveBufferSize ?? UDP_DEFAULT_BUFFER_SIZE;
+    const sendBufferSize = options.sendBufferSize ?? UDP_DEFAULT_BUFFER_SIZE;
+    if (address !== undefined && !isUnspecified(address) && !this.#ifaces.isLocal(address) && !this.isBroadcastAddress(address)) {
+      return { ok: false, error: 'address-not-available' };
+    }
+    if (isPrivilegedPort(port) && !this.privileged) return { ok: false, error: 'access-denied' };
+    let bound = port;
+    if (bound === 0) {
+      // Linux's udp_lib_get_port: a random start, then the first port no UDP socket uses.
+      const picked = this.#udpPorts.allocateUnused(this.#udpRng.nextU32(), (p) => this.#udp.portUnused(p));
+      if (picked === undefined) return { ok: false, error: 'address-in-use' };
+      bound = picked;
+    } else if (this.#udp.bindConflict(address, bound, reuseAddress)) {
+      return { ok: false, error: 'address-in-use' };
+    }
+    const socket = new UdpSocket(this, {
+      address, port: bound, reuseAddress, broadcast: options.broadcast ?? false, receiveBufferSize, sendBufferSize,
+    });
+    this.#udp.add(socket);
+    return { ok: true, socket };
+  }
+
+  /** @internal Called by `UdpSocket.send`. */
+  udpSend(socket: UdpSocket, now: Instant, payload: Uint8Array, remote: Endpoint | undefined): UdpSendResult {
+    this.#see(now);
+    const to = remote ?? socket.remote;
+    if (to === undefined) return { ok: false, error: 'destination-required' };
+    const v4 = to.address.length === 4;
+    // RFC 768 / RFC 8200: the length fields bound a datagram; EMSGSIZE beyond them.
+    if (payload.length > (v4 ? UDP_MAX_PAYLOAD_IPV4 : UDP_MAX_PAYLOAD_IPV6)) return { ok: false, error: 'message-too-big' };
+    const path = this.#udpPath(socket, to.address);
+    if (typeof path === 'string') return { ok: false, error: path };
+    // SO_SNDBUF: one datagram always fits an empty buffer.
+    const size = payload.length + UDP_IPV4_OVERHEAD;
+    if (socket.sendQueued > 0 && socket.sendQueued + size > socket.sendBufferSize) return { ok: false, error: 'no-buffer-space' };
+    const message = udpMessage(path.source, to.address, socket.port, to.port, payload);
+    let identification: number;
+    if (v4) {
+      identification = this.#nextIpId();
+    } else {
+      identification = this.#ipv6FragmentId;
+      this.#ipv6FragmentId = (this.#ipv6FragmentId + 1) >>> 0;
+    }
+    const packets = fragmentedDatagram(path.source, to.address, IpProtocol.Udp, identification, message, path.mtu, socket.ttl);
+    if (packets.length > 1) {
+      this.#stats.ip.datagramsFragmented++;
+      this.#stats.ip.fragmentsCreated += packets.length;
+    }
+    for (const packet of packets) {
+      socket.sendQueued += packet.length;
+      this.#udpOut.push({ iface: path.iface, packet, loopback: path.loopback, socket });
+    }
+    this.#stats.udp.datagramsOut++;
+    socket.counters.datagramsSent++;
+    socket.counters.bytesSent += payload.length;
+    return { ok: true };
+  }
+
+  /** @internal Called by `UdpSocket.connect`. */
+  udpConnect(socket: UdpSocket, remote: Endpoint): UdpConnectResult {
+    // From the binding, not from an earlier connect's choice: connecting again starts afresh.
+    const path = this.#udpPath(socket, remote.address, socket.boundAddress ?? new Uint8Array(16));
+    if (typeof path === 'string') return { ok: false, error: path };
+    // Linux's ip4_datagram_connect: a wildcard binding takes the route's source address.
+    const local: Endpoint = { address: path.source.slice(), port: socket.port };
+    socket.setConnected(local, { address: remote.address.slice(), port: remote.port });
+    return { ok: true };
+  }
+
+  /** @internal Called by `UdpSocket.disconnect`. */
+  udpDisconnect(socket: UdpSocket): void {
+    socket.setDisconnected();
+  }
+
+  /** @internal Called by `UdpSocket.close`. */
+  udpClose(socket: UdpSocket): void {
+    this.#udp.remove(socket);
+  }
+
+  /**
+   * How a datagram from `socket` to `dst` leaves: the interface, the source address (the
+   * bound one, or the route's), the path MTU and whether it loops back; or why it cannot.
+   * The limited broadcast 255.255.255.255 goes out of the interface of a specific binding, or
+   * else the first non-loopback interface with an IPv4 address (Linux needs a route or
+   * SO_BINDTODEVICE; l4 spares the configuration).
+   */
+  #udpPath(socket: UdpSocket, dst: Uint8Array, bound: Uint8Array = socket.local.address): PathChoice | 'no-route' | 'broadcast-not-allowed' | 'family-mismatch' {
+    const specific = !isUnspecified(bound) && !this.isBroadcastAddress(bound);
+    if (!socket.dualStack && bound.length !== dst.length) return 'family-mismatch';
+    if (specific && bound.length !== dst.length) return 'family-mismatch';
+    if (isUnspecified(dst)) return 'no-route';
+    const broadcast = this.isBroadcastAddress(dst);
+    if (broadcast && !socket.broadcast) return 'broadcast-not-allowed';
+    if (!broadcast && isMulticastOrBroadcast(dst)) return 'no-route'; // no multicast (yet)
+    const route = this.#ifaces.route(dst);
+    if (route === undefined && dst.length === 4 && dst.every((b) => b === 255)) {
+      const owner = specific ? this.#ifaces.ownerOf(bound) : undefined;
+      const iface = this.#ifaces.interfaces().find((i) => (owner === undefined ? !i.loopback : i.name === owner) && i.addresses.some((a) => a.address.length === 4));
+      if (iface !== undefined) {
+        const source = specific ? bound : iface.addresses.find((a) => a.address.length === 4)!.address;
+        return { iface: iface.name, source: source.slice(), mtu: iface.mtu, loopback: false };
+      }
+    }
+    if (route === undefined) return 'no-route';
+    const mtu = Math.min(route.mtu, this.#pmtu.get(this.#now, dst) ?? route.mtu);
+    return { iface: route.iface, source: specific ? bound : route.source, mtu, loopback: route.local };
   }
 
   // --- TcpListenerOwner ----------------------------------------------------------------
@@ -398,12 +701,12 @@ export class Host implements NetworkNode, TcpListenerOwner {
     }
   }
 
-  /** The earliest connection timer; the latest instant seen when looped-back packets are waiting. */
+  /** The earliest connection timer or reassembly deadline; the latest instant seen when looped-back packets are waiting. */
   pollTimeout(): Instant | undefined {
-    return earliest(this.#timers.peek(), this.#loopback.length > 0 ? this.#now : undefined);
+    return earliest(earliest(this.#timers.peek(), this.#reassembly.pollTimeout()), this.#loopback.length > 0 ? this.#now : undefined);
   }
 
-  /** Runs the connection timers due at `now`, and handles waiting looped-back packets. */
+  /** Runs the connection timers and reassembly deadlines due at `now`, and handles waiting looped-back packets. */
   handleTimeout(now: Instant): void {
     this.#see(now);
     for (let i = 0; i < LOOPBACK_BUDGET && this.#loopback.length > 0; i++) {
@@ -415,6 +718,7 @@ export class Host implements NetworkNode, TcpListenerOwner {
       entry.connection.handleTimeout(now);
       this.#afterActivity(entry);
     }
+    this.#expireReassembly(now);
   }
 
   // --- input -------------------------------------------------------------------------
@@ -423,52 +727,133 @@ export class Host implements NetworkNode, TcpListenerOwner {
     if (now > this.#now) this.#now = now;
   }
 
-  #drop(reason: DropReason): void {
+  #drop(reason: DropReason, count = 1): void {
     countDrop(this.#stats, reason);
+    if (count > 1) this.#stats.drops[reason]! += count - 1;
   }
 
-  /** One IP datagram in, from the driver or `looped` back from ourselves. */
+  /** One IP packet in, from the driver or `looped` back from ourselves. */
   #receive(now: Instant, packet: Uint8Array, iface: string, looped: boolean): void {
     this.#stats.ip.received++;
+    this.#receiveDatagram(now, packet, iface, looped);
+  }
+
+  /** An IP packet, as received or as rebuilt by reassembly. */
+  #receiveDatagram(now: Instant, packet: Uint8Array, iface: string, looped: boolean): void {
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
     if (version === 4) {
       const parsed = parseIpv4(packet);
       if (!parsed.ok) return this.#drop(parsed.reason);
       const ip = parsed.value;
-      if (!this.#ifaces.isLocal(ip.dst)) return this.#drop('not-for-us');
+      // A broadcast destination is ours for UDP only (Linux ignores broadcast echo requests
+      // by default, icmp_echo_ignore_broadcasts, and TCP has no business there).
+      const broadcast = this.isBroadcastAddress(ip.dst);
+      if (broadcast ? ip.protocol !== IpProtocol.Udp : !this.#ifaces.isLocal(ip.dst)) return this.#drop('not-for-us');
       if (!looped && this.#ifaces.isLocal(ip.src)) return this.#drop('bad-source-address');
-      if (ip.moreFragments || ip.fragmentOffset !== 0) return this.#drop('fragment');
-      this.#deliver(now, ip.protocol, ip.src, ip.dst, ip.payload, iface);
+      if (isMulticastOrBroadcast(ip.src) || this.isBroadcastAddress(ip.src)) return this.#drop('bad-source-address');
+      if (ip.moreFragments || ip.fragmentOffset !== 0) {
+        return this.#fragment(now, this.#reassembly.ipv4(this.#now, packet, ip), iface, looped);
+      }
+      this.#deliver(now, {
+        protocol: ip.protocol, src: ip.src, dst: ip.dst, payload: ip.payload, iface, broadcast,
+        packet: packet.length === ip.totalLength ? packet : packet.subarray(0, ip.totalLength),
+      });
     } else if (version === 6) {
       const parsed = parseIpv6(packet);
       if (!parsed.ok) return this.#drop(parsed.reason);
       const ip = parsed.value;
       if (!this.#ifaces.isLocal(ip.dst)) return this.#drop('not-for-us');
       if (!looped && this.#ifaces.isLocal(ip.src)) return this.#drop('bad-source-address');
+      if (isMulticastOrBroadcast(ip.src)) return this.#drop('bad-source-address');
       // RFC 6946: an atomic fragment (offset 0, M clear) is processed as a whole packet.
-      if (ip.fragment !== undefined && (ip.fragment.offset !== 0 || ip.fragment.moreFragments)) return this.#drop('fragment');
-      this.#deliver(now, ip.upperProtocol, ip.src, ip.dst, ip.payload, iface);
+      if (ip.fragment !== undefined && (ip.fragment.offset !== 0 || ip.fragment.moreFragments)) {
+        const checked = Ipv6Packet.checked(packet);
+        if (!checked.ok) return this.#drop(checked.reason); // cannot happen: parseIpv6 passed
+        return this.#fragment(now, this.#reassembly.ipv6(this.#now, checked.value), iface, looped);
+      }
+      const length = 40 + ip.payloadLength;
+      this.#deliver(now, {
+        protocol: ip.upperProtocol, src: ip.src, dst: ip.dst, payload: ip.payload, iface, broadcast: false,
+        packet: packet.length === length ? packet : packet.subarray(0, length),
+      });
     } else {
       this.#drop(packet.length === 0 ? 'truncated' : 'bad-version');
     }
   }
 
-  /** An unfragmented datagram for us: hand it to its protocol. */
-  #deliver(now: Instant, protocol: number, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
-    switch (protocol) {
+  /** What reassembly made of a fragment. */
+  #fragment(now: Instant, result: ReassemblyResult, iface: string, looped: boolean): void {
+    this.#stats.ip.fragmentsReceived++;
+    switch (result.status) {
+      case 'held':
+        return;
+      case 'dropped':
+        if (result.abandoned) this.#stats.ip.reassemblyFailures++;
+        return this.#drop(result.reason, result.fragments);
+      case 'complete':
+        this.#stats.ip.reassembled++;
+        return this.#receiveDatagram(now, result.packet, iface, looped);
+    }
+  }
+
+  /**
+   * Datagrams not reassembled in time: freed, counted, and answered with ICMP time exceeded,
+   * fragment reassembly time exceeded, when their first fragment had arrived (RFC 792: "If a
+   * host reassembling a fragmented datagram cannot complete the reassembly due to missing
+   * fragments within its time limit it discards the datagram, and it may send a time exceeded
+   * message"; RFC 1122 3.3.2: only if fragment zero is available; RFC 8200 4.5).
+   */
+  #expireReassembly(now: Instant): void {
+    for (const d of this.#reassembly.expire(now)) {
+      if (!d.live) continue;
+      this.#stats.ip.reassemblyFailures++;
+      this.#stats.ip.reassemblyTimeouts++;
+      if (d.fragments > 0) this.#drop('reassembly-timeout', d.fragments);
+      const first = d.firstFragment;
+      if (first === undefined) continue;
+      // What it was (an ICMP error is not answered): the first fragment parsed as it came.
+      const v4 = d.family === 4;
+      let protocol: number;
+      let payload: Uint8Array;
+      if (v4) {
+        const p = parseIpv4(first);
+        if (!p.ok) continue;
+        protocol = p.value.protocol;
+        payload = p.value.payload;
+      } else {
+        const p = Ipv6Packet.checked(first);
+        if (!p.ok) continue;
+        protocol = p.value.upperProtocol;
+        payload = p.value.payload;
+      }
+      const src = v4 ? first.subarray(12, 16) : first.subarray(8, 24);
+      const dst = v4 ? first.subarray(16, 20) : first.subarray(24, 40);
+      const route = this.#ifaces.route(src);
+      if (route === undefined) continue;
+      this.#sendIcmpError(now, v4 ? 4 : 6, {
+        src, dst, dstIsBroadcast: this.isBroadcastAddress(dst), srcIsBroadcast: this.isBroadcastAddress(src),
+        nonInitialFragment: false, protocol, payload,
+      }, first, 'reassembly', { iface: route.iface, loopback: route.local });
+    }
+  }
+
+  /** A whole datagram for us: hand it to its protocol. */
+  #deliver(now: Instant, d: Inbound): void {
+    switch (d.protocol) {
       case IpProtocol.Tcp:
         this.#stats.ip.delivered++;
-        return this.#tcpInput(now, src, dst, payload, iface);
-      case IpProtocol.Icmp:
-        if (src.length !== 4) return this.#drop('unknown-protocol');
-        this.#stats.ip.delivered++;
-        return this.#icmpv4Input(src, dst, payload, iface);
-      case IpProtocol.Icmpv6:
-        if (src.length !== 16) return this.#drop('unknown-protocol');
-        this.#stats.ip.delivered++;
-        return this.#icmpv6Input(src, dst, payload, iface);
+        return this.#tcpInput(now, d.src, d.dst, d.payload, d.iface);
       case IpProtocol.Udp:
-        return this.#drop('unhandled-protocol');
+        this.#stats.ip.delivered++;
+        return this.#udpInput(now, d);
+      case IpProtocol.Icmp:
+        if (d.src.length !== 4) return this.#drop('unknown-protocol');
+        this.#stats.ip.delivered++;
+        return this.#icmpv4Input(now, d.src, d.dst, d.payload, d.iface);
+      case IpProtocol.Icmpv6:
+        if (d.src.length !== 16) return this.#drop('unknown-protocol');
+        this.#stats.ip.delivered++;
+        return this.#icmpv6Input(now, d.src, d.dst, d.payload, d.iface);
       default:
         return this.#drop('unknown-protocol');
     }
@@ -523,6 +908,7 @@ export class Host implements NetworkNode, TcpListenerOwner {
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
       onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     }, seg);
+    this.#applyPathMtu(now, connection, route.mtu);
     this.#stats.tcp.passiveOpens++;
     listener.adopt(connection);
     slot.entry = this.#register(connection, route.iface, route.loopback, listener);
@@ -537,11 +923,73 @@ export class Host implements NetworkNode, TcpListenerOwner {
     this.#reply(route, tcpDatagram(local.address, remote.address, rst, this.#nextIpId()));
   }
 
-  #icmpv4Input(src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
+  // --- UDP input ---------------------------------------------------------------------
+
+  /**
+   * A UDP datagram (RFC 768): checksum (always verified; zero means none over IPv4 only,
+   * RFC 8200 8.1), then the socket table. Unicast goes to the most specific socket
+   * (udp/table.ts) or draws ICMP port unreachable; broadcast goes to every socket that allows
+   * it and draws nothing.
+   */
+  #udpInput(now: Instant, d: Inbound): void {
+    const parsed = parseUdp(d.payload, d.src, d.dst);
+    if (!parsed.ok) {
+      if (parsed.reason === 'bad-checksum' || parsed.reason === 'bad-field') this.#stats.udp.checksumErrors++;
+      return this.#drop(parsed.reason);
+    }
+    const udp = parsed.value;
+    // Linux takes an unspecified source only toward a broadcast (a DHCP client has no address yet).
+    if (isUnspecified(d.src) && !d.broadcast) return this.#drop('bad-source-address');
+    const remote: Endpoint = { address: d.src, port: udp.srcPort };
+    const local: Endpoint = { address: d.dst, port: udp.dstPort };
+    if (d.broadcast) {
+      const targets = this.#udp.broadcastTargets(d.dst, udp.dstPort, d.src, udp.srcPort);
+      if (targets.length === 0) return this.#drop('broadcast-not-wanted');
+      for (const socket of targets) this.#udpDeliver(socket, udp.payload, remote, local);
+      return;
+    }
+    const socket = this.#udp.lookup(d.dst, udp.dstPort, d.src, udp.srcPort);
+    if (socket !== undefined) return this.#udpDeliver(socket, udp.payload, remote, local);
+    // RFC 1122 4.1.3.1: "If a datagram arrives addressed to a UDP port for which there is no
+    // pending LISTEN call, UDP SHOULD send an ICMP Port Unreachable message."
+    this.#stats.udp.noPort++;
+    this.#drop('no-port');
+    this.#sendIcmpError(now, d.src.length === 4 ? 4 : 6, {
+      src: d.src, dst: d.dst, dstIsBroadcast: d.broadcast, srcIsBroadcast: false, nonInitialFragment: false,
+      protocol: d.protocol, payload: d.payload,
+    }, d.packet, 'port-unreachable', this.#routeBack(d.src, d.iface));
+  }
+
+  /** A datagram for `socket`, unless its receive buffer is full (then dropped and counted, as a kernel does). */
+  #udpDeliver(socket: UdpSocket, payload: Uint8Array, remote: Endpoint, local: Endpoint): void {
+    const cost = payload.length + UDP_DATAGRAM_OVERHEAD;
+    if (socket.receiveQueued + cost > socket.receiveBufferSize) {
+      this.#stats.udp.receiveBufferErrors++;
+      socket.counters.receiveDrops++;
+      return this.#drop('receive-buffer-full');
+    }
+    socket.receiveQueued += cost;
+    socket.counters.datagramsReceived++;
+    socket.counters.bytesReceived += payload.length;
+    this.#stats.udp.datagramsIn++;
+    this.#events.push({
+      type: 'udp', socket,
+      event: { type: 'message', data: payload.slice(), remote: { address: remote.address.slice(), port: remote.port }, local: { address: local.address.slice(), port: local.port } },
+    });
+  }
+
+  // --- ICMP input --------------------------------------------------------------------
+
+  #icmpv4Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
     const parsed = parseIcmpv4(payload);
     if (!parsed.ok) return this.#drop(parsed.reason);
     const msg = parsed.value;
-    if (msg.type !== 'echo-request') return this.#drop('unhandled-protocol');
+    this.#stats.icmp.in[countedType(msg.type)]++;
+    if (msg.type !== 'echo-request') {
+      const error = icmpv4ErrorOf(msg);
+      if (error === undefined) return this.#drop('unhandled-protocol');
+      return this.#icmpErrorInput(now, 4, error);
+    }
     this.#stats.icmp.echoRequestsReceived++;
     if (isUnspecified(src) || isMulticastOrBroadcast(src)) return this.#drop('bad-source-address');
     // RFC 792: "the source and destination addresses are simply reversed, the type code
@@ -549,15 +997,116 @@ export class Host implements NetworkNode, TcpListenerOwner {
     if (this.#reply(this.#routeBack(src, iface), icmpv4EchoReply(dst, src, msg, this.#nextIpId()))) this.#stats.icmp.echoRepliesSent++;
   }
 
-  #icmpv6Input(src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
+  #icmpv6Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
     const parsed = parseIcmpv6(payload, src, dst);
     if (!parsed.ok) return this.#drop(parsed.reason);
     const msg = parsed.value;
-    if (msg.type !== 'echo-request') return this.#drop('unhandled-protocol');
+    this.#stats.icmp.in[countedType(msg.type)]++;
+    if (msg.type !== 'echo-request') {
+      const error = icmpv6ErrorOf(msg);
+      if (error === undefined) return this.#drop('unhandled-protocol');
+      return this.#icmpErrorInput(now, 6, error);
+    }
     this.#stats.icmp.echoRequestsReceived++;
     if (isUnspecified(src) || isMulticastOrBroadcast(src)) return this.#drop('bad-source-address');
     // RFC 4443 4.2: the reply carries the request's identifier, sequence number and data.
     if (this.#reply(this.#routeBack(src, iface), icmpv6EchoReply(dst, src, msg))) this.#stats.icmp.echoRepliesSent++;
+  }
+
+  /**
+   * An ICMP error: to the socket whose datagram it quotes (`parseQuotedDatagram`), whose
+   * source must be one of our addresses. TCP: the connection with that socket pair, which
+   * checks the quoted sequence number (RFC 5927) and acts as RFC 9293 3.9.2.2 / RFC 5461 say
+   * (`TcpConnection.handleIcmpError`). UDP: a connected socket with that exact pair is told
+   * ('refused' for port unreachable, as Linux's ECONNREFUSED); an unconnected one is not
+   * (Linux tells it only with IP_RECVERR). Fragmentation needed / packet too big lowers the
+   * path MTU toward the quoted destination (RFC 1191, RFC 8201) — believed only when it
+   * quotes what a socket of ours sent — and the MSS of every TCP connection to it.
+   */
+  #icmpErrorInput(now: Instant, family: 4 | 6, error: IcmpError): void {
+    const quoted = parseQuotedDatagram(error.invoking, family);
+    if (!quoted.ok) return this.#drop(quoted.reason);
+    const q = quoted.value;
+    if (!this.#ifaces.isLocal(q.src) || q.srcPort === undefined || q.dstPort === undefined) return this.#drop('icmp-unmatched');
+    if (q.protocol === IpProtocol.Tcp) {
+      const entry = this.#table.connection({ address: q.src, port: q.srcPort }, { address: q.dst, port: q.dstPort });
+      if (entry === undefined || entry.removed) return this.#drop('icmp-unmatched');
+      if (q.tcpSeq === undefined || !entry.connection.handleIcmpError(now, error, q.tcpSeq)) return this.#drop('icmp-stale');
+      this.#stats.icmp.errorsDelivered++;
+      if (error.kind === 'packet-too-big') this.#lowerPathMtu(now, q.dst, this.#reportedMtu(family, error));
+      this.#afterActivity(entry);
+      return;
+    }
+    if (q.protocol === IpProtocol.Udp) {
+      if (error.kind === 'packet-too-big') {
+        if (!this.#udp.couldHaveSent(q.src, q.srcPort)) return this.#drop('icmp-unmatched');
+        this.#stats.icmp.errorsDelivered++;
+        this.#lowerPathMtu(now, q.dst, this.#reportedMtu(family, error));
+        return;
+      }
+      const socket = this.#udp.connected(q.src, q.srcPort, q.dst, q.dstPort);
+      if (socket === undefined) return this.#drop('icmp-unmatched');
+      this.#stats.icmp.errorsDelivered++;
+      const reported: UdpSocketError = error.kind === 'port-unreachable' ? 'refused' : error.kind;
+      this.#events.push({ type: 'udp', socket, event: { type: 'error', error: reported, remote: { address: q.dst.slice(), port: q.dstPort } } });
+      return;
+    }
+    this.#drop('icmp-unmatched');
+  }
+
+  /** The MTU a fragmentation-needed / packet-too-big reports; an old IPv4 router's 0 means the plateau below the quoted length (RFC 1191 5). */
+  #reportedMtu(family: 4 | 6, error: IcmpError): number {
+    if (family === 6 || error.mtu > 0) return error.mtu;
+    const inv = error.invoking;
+    return plateauBelow(inv.length >= 4 ? (inv[2]! << 8) | inv[3]! : 0);
+  }
+
+  /** A smaller path MTU toward `dst`: cached, and the MSS of every connection to it lowered. */
+  #lowerPathMtu(now: Instant, dst: Uint8Array, reported: number): void {
+    const current = this.pathMtu(now, dst);
+    if (current === undefined) return;
+    const mtu = this.#pmtu.lower(now, dst, reported, current);
+    if (mtu === undefined) return;
+    this.#stats.icmp.pathMtuUpdates++;
+    const mss = mssForMtu(mtu, dst.length === 4 ? 4 : 16);
+    for (const entry of this.#table.connections()) {
+      if (!ipEquals(entry.connection.remote.address, dst)) continue;
+      if (entry.connection.setPathMss(now, mss)) this.#afterActivity(entry);
+    }
+  }
+
+  /** A new connection to `remote` starts with what the path MTU cache knows. */
+  #applyPathMtu(now: Instant, connection: TcpConnection, routeMtu: number): void {
+    const remote = connection.remote.address;
+    const known = this.#pmtu.get(now, remote);
+    if (known !== undefined && known < routeMtu) connection.setPathMss(now, mssForMtu(known, remote.length === 4 ? 4 : 16));
+  }
+
+  // --- ICMP output -------------------------------------------------------------------
+
+  /**
+   * Answers the datagram `packet` (described by `d`) with an ICMP error, when RFC 1122 3.2.2 /
+   * RFC 4443 2.4(e) allow it and the rate limit has a token: port unreachable (ICMPv4 type 3
+   * code 3, ICMPv6 type 1 code 4) or fragment reassembly time exceeded (ICMPv4 type 11 code
+   * 1, ICMPv6 type 3 code 1), quoting as much of the datagram as fits (576 / 1280 bytes).
+   */
+  #sendIcmpError(
+    now: Instant, family: 4 | 6, d: Parameters<typeof mayAnswerWithIcmpError>[0], packet: Uint8Array,
+    what: 'port-unreachable' | 'reassembly', route: { iface: string; loopback: boolean },
+  ): void {
+    if (!mayAnswerWithIcmpError(d)) return;
+    if (!this.#icmpErrors.take(now)) {
+      this.#stats.icmp.rateLimited++;
+      return;
+    }
+    const reply = family === 4
+      ? icmpv4ErrorDatagram(d.dst, d.src, what === 'port-unreachable'
+        ? { type: 'destination-unreachable', code: Icmpv4UnreachableCode.PortUnreachable }
+        : { type: 'time-exceeded', code: Icmpv4TimeExceededCode.FragmentReassembly }, packet, this.#nextIpId())
+      : icmpv6ErrorDatagram(d.dst, d.src, what === 'port-unreachable'
+        ? { type: 'destination-unreachable', code: Icmpv6UnreachableCode.PortUnreachable }
+        : { type: 'time-exceeded', code: Icmpv6TimeExceededCode.FragmentReassembly }, packet);
+    if (this.#reply(route, reply)) this.#stats.icmp.errorsSent++;
   }
 
   /**
@@ -654,12 +1203,18 @@ export class Host implements NetworkNode, TcpListenerOwner {
 
   // --- output ------------------------------------------------------------------------
 
-  /** The next packet to emit: control packets first, then one segment of the next ready connection. */
+  /** The next packet to emit: control packets first, then UDP datagrams, then one segment of the next ready connection. */
   #nextOutgoing(now: Instant): Outgoing | undefined {
     const reply = this.#replies.shift();
     if (reply !== undefined) {
       this.#countOut(reply.packet);
       return reply;
+    }
+    const datagram = this.#udpOut.shift();
+    if (datagram !== undefined) {
+      datagram.socket.sendQueued -= datagram.packet.length;
+      this.#stats.ip.sent++;
+      return datagram;
     }
     for (;;) {
       const entry = this.#ready.shift();
@@ -692,6 +1247,11 @@ export class Host implements NetworkNode, TcpListenerOwner {
     if (protocol === IpProtocol.Tcp) {
       this.#stats.tcp.segmentsOut++;
       this.#stats.tcp.resetsSent++; // the only TCP control packet the host builds is a reset
+    } else if (protocol === IpProtocol.Icmp && version === 4) {
+      // The host's own packets: no IPv4 options, no IPv6 extension headers.
+      this.#stats.icmp.out[countedTypeNumber(4, packet[20]!)]++;
+    } else if (protocol === IpProtocol.Icmpv6 && version === 6) {
+      this.#stats.icmp.out[countedTypeNumber(6, packet[40]!)]++;
     }
   }
 

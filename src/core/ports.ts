@@ -116,3 +116,33 @@ export class EphemeralPortAllocator {
     return undefined;
   }
 }
+
+/** The three port ranges of IANA (RFC 6335 6). */
+export type IanaPortRange = 'well-known' | 'registered' | 'dynamic';
+
+/**
+ * The IANA ranges (RFC 6335 6): "the System Ports, also known as the Well Known Ports, from
+ * 0-1023 (assigned by IANA)", "the User Ports, also known as the Registered Ports, from
+ * 1024-49151 (assigned by IANA)", "the Dynamic Ports, also known as the Private or Ephemeral
+ * Ports, from 49152-65535 (never assigned)". The same for TCP and UDP.
+ */
+export const IANA_PORT_RANGES: Readonly<Record<IanaPortRange, PortRange>> = Object.freeze({
+  'well-known': Object.freeze({ low: 0, high: 1023 }),
+  'registered': Object.freeze({ low: 1024, high: 49151 }),
+  'dynamic': Object.freeze({ low: 49152, high: 65535 }),
+});
+
+/** Ports below this need the host's `privileged` option (EACCES otherwise), as on Unix. */
+export const FIRST_UNPRIVILEGED_PORT = 1024;
+
+/** The IANA range `port` belongs to; RangeError unless it is an integer in 0..65535. */
+export function portRange(port: number): IanaPortRange {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port ${String(port)} is not an integer in 0..65535`);
+  if (port < 1024) return 'well-known';
+  return port < 49152 ? 'registered' : 'dynamic';
+}
+
+/** True when binding `port` needs privilege: a well-known port other than 0 (which asks for an ephemeral one). */
+export function isPrivilegedPort(port: number): boolean {
+  return port !== 0 && port < FIRST_UNPRIVILEGED_PORT;
+}

@@ -113,6 +113,7 @@ export function runTcpSim(options: TcpSimOptions): TcpSimReport {
       let e;
       while ((e = host.pollEvent()) !== undefined) {
         if (e.type === 'incoming') receiver ??= e.listener.accept();
+        else if (e.type !== 'connection') continue;
         else if (e.event.type === 'error') outcome = e.connection === receiver ? `receiver error: ${e.event.error}` : `sender error: ${e.event.error}`;
         else if (e.event.type === 'peer-closed' && e.connection === receiver) receiverDone = true;
       }

@@ -54,7 +54,7 @@ function fixTransport(p: Uint8Array, start: number, end: number, protocol: numbe
 }
 
 function counters(s: HostStats): number {
-  return totalDrops(s) + s.tcp.segmentsIn + s.icmp.echoRequestsReceived;
+  return totalDrops(s) + s.tcp.segmentsIn + s.icmp.echoRequestsReceived + s.ip.fragmentsReceived + s.udp.datagramsIn + s.icmp.errorsDelivered;
 }
 
 /** Two hosts with a listener, an established connection carrying data, and every packet they exchanged. */

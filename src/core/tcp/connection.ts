@@ -19,10 +19,11 @@
  * `congestion/` (RFC 5681, RFC 6582).
  */
 import type { Duration, Instant } from '../../time/instant.js';
-import { seqAdd } from '../../wire/seq.js';
+import { seqAdd, seqGt, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import type { TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
+import type { IcmpError, IcmpErrorKind } from '../icmp/errors.js';
 import { readReceived } from './receive.js';
 import { handleSegmentArrival, sanitize } from './segment-arrival.js';
 import { nextSegment, updateSenderTimers } from './send.js';
@@ -126,8 +127,74 @@ export class TcpConnection {
 
   /** A segment for this socket pair (checksum already verified by the host). RFC 9293 3.10.7 order. Never throws. */
   handleSegment(now: Instant, seg: TcpRepr): void {
+    const una = this.#tcb.sndUna;
     handleSegmentArrival(this.#tcb, now, seg);
+    // New data acknowledged: the path works, an earlier soft error no longer explains anything.
+    if (this.#tcb.sndUna !== una) this.#tcb.softError = undefined;
     updateSenderTimers(this.#tcb, now);
+  }
+
+  /**
+   * An ICMP error quoting a segment of this connection whose sequence number was `seq`.
+   * Returns false, and does nothing, when `seq` is outside SND.UNA..SND.MAX (RFC 5927 4.1:
+   * "TCP SHOULD check that the TCP sequence number contained in the payload of the ICMP
+   * error message is within the range SND.UNA =< SEG.SEQ < SND.NXT"; l4 takes SND.MAX, what
+   * was ever sent, and includes it, as Linux's between() does, so an error about a bare ACK
+   * counts), or when the connection is CLOSED or in TIME-WAIT.
+   *
+   * Otherwise: a hard error (protocol or port unreachable) in SYN-SENT aborts the attempt
+   * with 'refused' (RFC 1122 4.2.3.9 "TCP SHOULD abort the connection"; RFC 5461 4); every
+   * other error — soft ones anywhere, hard ones in a synchronized state (RFC 5461 4.1 advises
+   * treating them as soft) — is remembered in `softError` and never aborts. 'packet-too-big'
+   * is only validated here: the host lowers the path MTU and calls `setPathMss`.
+   */
+  handleIcmpError(now: Instant, error: Pick<IcmpError, 'kind' | 'hard'>, seq: SeqNumber): boolean {
+    const tcb = this.#tcb;
+    if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT') return false;
+    if (seqLt(seq, tcb.sndUna) || seqGt(seq, tcb.sndMax)) return false;
+    if (error.kind === 'packet-too-big') return true;
+    if (tcb.state === 'SYN-SENT' && error.hard) {
+      tcb.fail('refused');
+      updateSenderTimers(tcb, now);
+      return true;
+    }
+    tcb.softError = error.kind;
+    return true;
+  }
+
+  /**
+   * The last soft ICMP error (net or host unreachable, prohibited, time exceeded, or a hard
+   * error in a synchronized state), until new data is acknowledged. When the connection
+   * fails with 'timed-out', this is the better reason to give (Linux reports sk_err_soft,
+   * e.g. EHOSTUNREACH, instead of ETIMEDOUT).
+   */
+  get softError(): IcmpErrorKind | undefined {
+    return this.#tcb.softError;
+  }
+
+  /**
+   * The path takes segments of at most `mss` bytes (the host learned a smaller path MTU,
+   * RFC 1191 / RFC 8201). The send MSS only ever goes down; when it does, whatever is in
+   * flight is sent again in segments of the new size, from SND.UNA (RFC 1191 6.5: "TCP
+   * should ... retransmit", as Linux's tcp_simple_retransmit, without a congestion
+   * response: the loss said nothing about congestion). Returns true when the path MSS went down.
+   */
+  setPathMss(now: Instant, mss: number): boolean {
+    const tcb = this.#tcb;
+    const m = Math.max(1, Math.floor(mss));
+    if (!(m < tcb.pathMss) || tcb.state === 'CLOSED') return false;
+    tcb.pathMss = m;
+    if (m < tcb.sendMss) {
+      tcb.sendMss = m;
+      tcb.congestion.setMss(m);
+      if (tcb.synAcked && tcb.flightSize > 0) {
+        tcb.sndNxt = tcb.sndUna;
+        tcb.rttSeq = undefined;
+        tcb.retransmitNow = false;
+      }
+    }
+    updateSenderTimers(tcb, now);
+    return true;
   }
 
   /** The next segment to send, or undefined. The payload may be a view into the send buffer: valid until the next call. */

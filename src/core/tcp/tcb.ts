@@ -22,6 +22,7 @@ import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
+import type { IcmpErrorKind } from '../icmp/errors.js';
 import { createCongestionController, initialWindow } from './congestion/index.js';
 import type { CongestionController } from './congestion/index.js';
 import { RttEstimator } from './rtt.js';
@@ -124,8 +125,15 @@ export class Tcb {
   readonly localMss: number;
   /** The MSS option of the peer's SYN, if any. */
   peerMss: number | undefined;
-  /** The effective send MSS (RFC 9293 3.7.1): min(peer MSS or the default, our MSS). */
+  /** The effective send MSS (RFC 9293 3.7.1): min(peer MSS or the default, our MSS, the path's). */
   sendMss: number;
+  /** The largest segment the path takes, as the host's path MTU says (RFC 1191, RFC 8201); starts at `localMss`. */
+  pathMss: number;
+  /**
+   * The last soft ICMP error (RFC 1122 4.2.3.9, RFC 5461): not acted on, but the reason to
+   * give if the connection times out. Cleared when the peer acknowledges new data.
+   */
+  softError: IcmpErrorKind | undefined;
   /** The largest segment seen from the peer (its sending MSS, for the every-second-segment ACK rule). */
   rcvMss: number;
 
@@ -233,6 +241,8 @@ export class Tcb {
     this.sendBufferSeq = this.sndNxt;
     this.recover = this.iss;
     this.localMss = Math.max(1, Math.min(0xffff, Math.floor(p.mss)));
+    this.pathMss = this.localMss;
+    this.softError = undefined;
     this.sendMss = Math.min(this.localMss, this.defaultPeerMss);
     this.rcvMss = this.sendMss;
     this.sendBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.sendBufferSize)));
@@ -349,7 +359,7 @@ export class Tcb {
       if (o !== null && typeof o === 'object' && o.kind === 'mss' && Number.isInteger(o.value) && o.value > 0 && o.value <= 0xffff) peerMss = o.value;
     }
     this.peerMss = peerMss;
-    this.sendMss = Math.min(this.localMss, Math.max(MIN_PEER_MSS, peerMss ?? this.defaultPeerMss));
+    this.sendMss = Math.min(this.localMss, this.pathMss, Math.max(MIN_PEER_MSS, peerMss ?? this.defaultPeerMss));
     this.rcvMss = this.sendMss;
     this.congestion.setMss(this.sendMss);
   }
