@@ -8,20 +8,25 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { PcapFileWriter } from '../drivers/pcap/writer.js';
 import { runTcpSim, type TcpSimOptions, type TcpSimReport } from '../tools/sim.js';
+import { runUdpSim, UDP_SIM_HEADER, type UdpSimReport } from '../tools/sim-udp.js';
 import { UsageError } from './errors.js';
 import { parseDuration, parseInteger, parseProbability, parseRate, parseSize } from './units.js';
 
 interface SimCliOptions {
   bytes: number; bandwidth?: number; delay?: number; jitter?: number; loss?: number; reorder?: number;
   duplicate?: number; corrupt?: number; mtu: number; seed: number; pcap?: string; json?: boolean; protocol: string;
+  rate: number; duration: number; size: number;
 }
 
 /** Adds the `sim` subcommand. */
 export function registerSim(program: Command): void {
   program.command('sim')
-    .description('run a TCP transfer between two l4 hosts over an impaired virtual link, in virtual time')
-    .option('--protocol <name>', 'tcp (udp comes with the UDP issue)', 'tcp')
-    .option('--bytes <size>', 'bytes to transfer (e.g. 1MiB, 8MiB, 100000)', (v) => parseSize('--bytes', v), 1024 * 1024)
+    .description('run a TCP transfer or a UDP stream between two l4 hosts over an impaired virtual link, in virtual time')
+    .option('--protocol <name>', 'tcp (one transfer) or udp (a datagram stream)', 'tcp')
+    .option('--bytes <size>', 'tcp: bytes to transfer (e.g. 1MiB, 8MiB, 100000)', (v) => parseSize('--bytes', v), 1024 * 1024)
+    .option('--rate <n>', 'udp: datagrams per second', (v) => parseInteger('--rate', v, 1, 1_000_000), 50)
+    .option('--duration <time>', 'udp: how long to send (e.g. 10s)', (v) => parseDuration('--duration', v), 10_000_000)
+    .option('--size <bytes>', `udp: payload bytes per datagram (${UDP_SIM_HEADER}-65507)`, (v) => parseInteger('--size', v, UDP_SIM_HEADER, 65_507), 64)
     .option('--bandwidth <rate>', 'link rate each way (e.g. 10mbit, 1gbit); default unlimited', (v) => parseRate('--bandwidth', v))
     .option('--delay <time>', 'one-way propagation delay (e.g. 20ms)', (v) => parseDuration('--delay', v))
     .option('--jitter <time>', 'delay variation, uniform +/- (order kept)', (v) => parseDuration('--jitter', v))
@@ -34,7 +39,11 @@ export function registerSim(program: Command): void {
     .option('--pcap <file>', 'write the link\'s packets to a pcap file')
     .option('--json', 'print one JSON object')
     .action((options: SimCliOptions) => {
-      if (options.protocol !== 'tcp') throw new UsageError(`--protocol: '${options.protocol}' is not supported yet (tcp)`);
+      if (options.protocol !== 'tcp' && options.protocol !== 'udp') throw new UsageError(`--protocol: '${options.protocol}' is not tcp or udp`);
+      if (options.protocol === 'udp') {
+        udpCommand(options);
+        return;
+      }
       const writer = options.pcap ? PcapFileWriter.open(options.pcap, { linkType: 101 }) : undefined;
       const showProgress = !options.json && process.stderr.isTTY;
       const sim: TcpSimOptions = {
@@ -53,6 +62,35 @@ export function registerSim(program: Command): void {
       else printReport(report);
       process.exitCode = report.completed && report.sha256Sent === report.sha256Received ? 0 : 1;
     });
+}
+
+function udpCommand(options: SimCliOptions): void {
+  const writer = options.pcap ? PcapFileWriter.open(options.pcap, { linkType: 101 }) : undefined;
+  let report: UdpSimReport;
+  try {
+    report = runUdpSim({
+      rate: options.rate, duration: options.duration, size: options.size, seed: options.seed, mtu: options.mtu,
+      bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
+      reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, pcap: writer,
+    });
+  } finally {
+    writer?.close();
+  }
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const pct = (n: number): string => (report.sent === 0 ? '0' : ((n / report.sent) * 100).toFixed(2));
+  const l = report.latencyMs;
+  console.log([
+    `sent         ${report.sent} datagrams over ${report.durationSeconds} s`,
+    `delivered    ${report.delivered} (${pct(report.delivered)}%)`,
+    `lost         ${report.lost} (${pct(report.lost)}%), longest gap ${report.longestGap}, ${report.corruptedDropped} dropped by checksum`,
+    `reordered    ${report.reordered}`,
+    `duplicated   ${report.duplicated}`,
+    `latency ms   ${l ? `min ${l.min.toFixed(3)}  p50 ${l.p50.toFixed(3)}  p90 ${l.p90.toFixed(3)}  p99 ${l.p99.toFixed(3)}  max ${l.max.toFixed(3)}` : '-'}`,
+    `seed         ${report.seed}`,
+  ].join('\n'));
 }
 
 function progressBar(): (received: number, total: number) => void {

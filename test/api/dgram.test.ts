@@ -45,6 +45,29 @@ describe('dgram over l4', () => {
     }
   });
 
+  test('the seeds\' DNS case: a query to UDP port 53 and its answer', async () => {
+    const { network, a, b } = pair();
+    const dns = b.dgram.createSocket('udp4');
+    dns.on('message', (query: Buffer, rinfo: RemoteInfo) => {
+      // Answer with the query's id, QR set, one answer: what matters here is the exchange.
+      const answer = Buffer.concat([query.subarray(0, 2), Buffer.from([0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]), query.subarray(12),
+        Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 80])]);
+      dns.send(answer, rinfo.port, rinfo.address);
+    });
+    dns.bind(53);
+    await drive(network, once(dns, 'listening'));
+    const client = a.dgram.createSocket('udp4');
+    const question = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, ...Buffer.from('example'), 4, ...Buffer.from('test'), 0, 0, 1, 0, 1]);
+    const reply = once(client, 'message') as Promise<[Buffer, RemoteInfo]>;
+    client.send(question, 53, '10.0.0.2');
+    const [answer, rinfo] = await drive(network, reply);
+    assert.equal(rinfo.port, 53);
+    assert.equal(rinfo.address, '10.0.0.2');
+    assert.equal(answer.readUInt16BE(0), 0x1234, 'same id');
+    assert.ok((answer[2]! & 0x80) !== 0, 'a response');
+    assert.deepEqual([...answer.subarray(answer.length - 4)], [192, 0, 2, 80]);
+  });
+
   test('a connected socket gets ECONNREFUSED when its datagram draws ICMP port unreachable', async () => {
     const { network, a } = pair();
     const client = a.dgram.createSocket('udp4');

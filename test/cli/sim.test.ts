@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTcpSim } from '../../src/tools/sim.js';
+import { runUdpSim } from '../../src/tools/sim-udp.js';
 import { readCaptureFileSync } from '../../src/drivers/pcap/reader.js';
 import { millis } from '../../src/time/instant.js';
 
@@ -73,4 +74,44 @@ describe('l4 sim', () => {
       assert.match(r.stderr, mentions);
     });
   }
+});
+
+describe('l4 sim --protocol udp (the seeds\' vitals stream)', () => {
+  test('50 datagrams a second over a lossy, reordering, duplicating link: what the application saw', () => {
+    const report = runUdpSim({
+      rate: 50, duration: 60_000_000, size: 32, seed: 11, delay: millis(30), jitter: millis(10),
+      loss: 0.05, reorder: 0.2, duplicate: 0.03,
+    });
+    assert.equal(report.sent, 3000);
+    assert.equal(report.delivered + report.lost, report.sent);
+    assert.ok(report.lost > 75 && report.lost < 230, `lost ${report.lost} (5% of 3000 is 150)`);
+    assert.ok(report.duplicated > 40 && report.duplicated < 140, `duplicated ${report.duplicated}`);
+    assert.ok(report.reordered > 0, 'some datagrams arrived after later ones');
+    assert.ok(report.latencyMs!.min >= 20 && report.latencyMs!.p50 >= 25 && report.latencyMs!.p50 <= 40, JSON.stringify(report.latencyMs));
+  });
+
+  test('a clean link delivers everything in order; the report is deterministic', () => {
+    const clean = runUdpSim({ rate: 100, duration: 5_000_000, size: 200, seed: 1, delay: millis(5) });
+    assert.deepEqual([clean.sent, clean.delivered, clean.lost, clean.reordered, clean.duplicated], [500, 500, 0, 0, 0]);
+    const once1 = l4('sim', '--protocol', 'udp', '--rate', '50', '--duration', '10s', '--loss', '10%', '--seed', '9', '--json');
+    assert.equal(once1.code, 0, once1.stderr);
+    assert.equal(l4('sim', '--protocol', 'udp', '--rate', '50', '--duration', '10s', '--loss', '10%', '--seed', '9', '--json').stdout, once1.stdout);
+    const r = JSON.parse(once1.stdout) as { sent: number; lost: number };
+    assert.equal(r.sent, 500);
+    assert.ok(r.lost > 0);
+  });
+
+  test('corruption is caught by the checksum and counted, never delivered', () => {
+    const r = runUdpSim({ rate: 200, duration: 10_000_000, size: 100, seed: 5, corrupt: 0.1 });
+    assert.ok(r.corruptedDropped > 100, `${r.corruptedDropped} dropped by checksum`);
+    assert.ok(r.lost >= r.corruptedDropped * 0.9);
+  });
+
+  test('bad udp arguments: one line, exit 2', () => {
+    for (const args of [['--rate', '0'], ['--size', '4'], ['--duration', 'forever']]) {
+      const r = l4('sim', '--protocol', 'udp', ...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+    }
+  });
 });
