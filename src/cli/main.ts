@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerDecode } from './decode.js';
 import { registerSim } from './sim.js';
+import { registerExplain } from './explain.js';
 import { registerPorts } from './ports.js';
 import { registerNetstat } from './netstat.js';
 import { UsageError } from './errors.js';
@@ -39,6 +40,7 @@ Examples:
 Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerDecode(program);
   registerSim(program);
+  registerExplain(program);
   registerPorts(program);
   registerNetstat(program);
   return program;
