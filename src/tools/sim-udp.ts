@@ -6,10 +6,7 @@
  * reordered (arrived after a later one), duplicated, corrupted ones the checksum caught,
  * and latency percentiles. UDP itself recovers nothing: that is the point of the report.
  */
-import { Host } from '../core/host.js';
-import { VirtualNetwork } from '../drivers/virtual/network.js';
-import type { LinkOptions } from '../drivers/virtual/impairments.js';
-import type { PacketWriter } from '../drivers/virtual/tap.js';
+import { simNetwork, type SimLinkOptions } from './sim-link.js';
 import { parseIpAddress } from '../wire/address.js';
 import { seconds, type Duration, type Instant } from '../time/instant.js';
 
@@ -17,23 +14,13 @@ import { seconds, type Duration, type Instant } from '../time/instant.js';
 export const UDP_SIM_HEADER = 12;
 
 /** What to simulate. Times in microseconds, rates in bits per second, probabilities in [0, 1]. */
-export interface UdpSimOptions {
+export interface UdpSimOptions extends SimLinkOptions {
   /** Datagrams per second. */
   readonly rate: number;
   /** How long the sender sends. */
   readonly duration: Duration;
   /** Payload bytes per datagram (at least {@link UDP_SIM_HEADER}). */
   readonly size: number;
-  readonly seed: number;
-  readonly bandwidth?: number;
-  readonly delay?: Duration;
-  readonly jitter?: Duration;
-  readonly loss?: number;
-  readonly reorder?: number;
-  readonly duplicate?: number;
-  readonly corrupt?: number;
-  readonly mtu?: number;
-  readonly pcap?: PacketWriter;
 }
 
 /** Latency over the datagrams that arrived, in milliseconds. */
@@ -76,16 +63,7 @@ function percentile(sorted: readonly number[], p: number): number {
 export function runUdpSim(options: UdpSimOptions): UdpSimReport {
   if (!(options.rate > 0)) throw new RangeError(`rate must be positive, got ${options.rate}`);
   if (options.size < UDP_SIM_HEADER) throw new RangeError(`size must be at least ${UDP_SIM_HEADER} bytes`);
-  const network = new VirtualNetwork({ seed: options.seed });
-  const mtu = options.mtu ?? 1500;
-  const sender = network.addNode('sender', new Host({ name: 'sender', seed: options.seed ^ 0x3333, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'], mtu }] }));
-  const receiver = network.addNode('receiver', new Host({ name: 'receiver', seed: options.seed ^ 0x4444, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24'], mtu }] }));
-  const link: LinkOptions = {
-    bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
-    reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu,
-  };
-  const wire = network.link(sender, 'eth0', receiver, 'eth0', link);
-  if (options.pcap) network.tap(wire, options.pcap);
+  const { network, a: sender, b: receiver } = simNetwork(options, ['sender', 'receiver'], [0x3333, 0x4444]);
 
   const listening = receiver.udpBind({ port: PORT });
   const sending = sender.udpBind({ port: 0 });

@@ -9,33 +9,19 @@
  * one round of the network.
  */
 import { createHash } from 'node:crypto';
-import { Host } from '../core/host.js';
 import type { TcpConnection } from '../core/tcp/connection.js';
 import type { TcpConfig } from '../core/tcp/types.js';
-import { VirtualNetwork } from '../drivers/virtual/network.js';
-import type { LinkOptions } from '../drivers/virtual/impairments.js';
 import type { LinkStats } from '../drivers/virtual/link.js';
-import type { PacketWriter } from '../drivers/virtual/tap.js';
+import { simNetwork, type SimLinkOptions } from './sim-link.js';
 import { parseIpAddress } from '../wire/address.js';
 import { Rng } from '../time/rng.js';
 import { seconds, toSeconds, type Duration } from '../time/instant.js';
 
 /** What to simulate. Times in microseconds, rates in bits per second, probabilities in [0, 1]. */
-export interface TcpSimOptions {
+export interface TcpSimOptions extends SimLinkOptions {
   readonly bytes: number;
-  readonly seed: number;
-  readonly bandwidth?: number;
-  readonly delay?: Duration;
-  readonly jitter?: Duration;
-  readonly loss?: number;
-  readonly reorder?: number;
-  readonly duplicate?: number;
-  readonly corrupt?: number;
-  readonly mtu?: number;
   /** Stop (and report incomplete) after this much virtual time. Default one hour. */
   readonly timeLimit?: Duration;
-  /** A pcap writer for every packet on the link (receiver side). */
-  readonly pcap?: PacketWriter;
   /** TCP settings of both hosts. */
   readonly tcp?: Partial<TcpConfig>;
   /** Called now and then with the bytes received so far (for a progress bar). */
@@ -68,18 +54,7 @@ const PORT = 5001;
 
 /** Runs one transfer and reports it. Deterministic: the same options give the same report. */
 export function runTcpSim(options: TcpSimOptions): TcpSimReport {
-  const network = new VirtualNetwork({ seed: options.seed });
-  const mtu = options.mtu ?? 1500;
-  const tcp = options.tcp ?? {};
-  const client = network.addNode('client', new Host({ name: 'client', seed: options.seed ^ 0x1111, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'], mtu }], tcp }));
-  const server = network.addNode('server', new Host({ name: 'server', seed: options.seed ^ 0x2222, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24'], mtu }], tcp }));
-  // Options left undefined take the link's defaults (no impairment).
-  const link: LinkOptions = {
-    bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
-    reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu,
-  };
-  const wire = network.link(client, 'eth0', server, 'eth0', link);
-  if (options.pcap) network.tap(wire, options.pcap);
+  const { network, a: client, b: server, link: wire } = simNetwork(options, ['client', 'server'], [0x1111, 0x2222], options.tcp ?? {});
 
   const listen = server.tcpListen({ port: PORT });
   if (!listen.ok) throw new Error(`simulator: listen failed: ${listen.error}`);

@@ -4,27 +4,11 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { goldenCapture, needTshark, tsharkFields } from '../support/tshark.js';
-
-const L4 = new URL('../../../bin/l4.js', import.meta.url).pathname;
-
-function l4(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [L4, ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertOneLineError(r: ReturnType<typeof l4>, mentions: RegExp): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0]!, /^l4: /);
-  assert.match(lines[0]!, mentions);
-}
+import { assertOneLineError, l4 } from '../support/cli.js';
 
 describe('l4 explain', () => {
   const http = goldenCapture('http-curl.pcap');

@@ -1,17 +1,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { NetstatRow } from '../../src/tools/netstat.js';
-
-const L4 = new URL('../../../bin/l4.js', import.meta.url).pathname;
-
-function l4(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  // Synchronous on purpose: the listener stays open in the kernel while the event loop waits.
-  const r = spawnSync(process.execPath, [L4, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { l4 } from '../support/cli.js';
 
 const linux = existsSync('/proc/net/tcp') ? undefined : 'no /proc/net/tcp: l4 netstat reads Linux\'s /proc';
 

@@ -1,14 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import type { PortRecord } from '../../src/tools/registry.js';
-
-const L4 = new URL('../../../bin/l4.js', import.meta.url).pathname;
-
-function l4(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [L4, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { l4 } from '../support/cli.js';
 
 /** The data rows of a cli-table3 table: cells between the vertical bars. */
 function tableRows(stdout: string): string[][] {

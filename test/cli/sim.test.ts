@@ -1,6 +1,5 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,7 @@ import { runTcpSim } from '../../src/tools/sim.js';
 import { runUdpSim } from '../../src/tools/sim-udp.js';
 import { readCaptureFileSync } from '../../src/drivers/pcap/reader.js';
 import { millis } from '../../src/time/instant.js';
-
-const L4 = new URL('../../../bin/l4.js', import.meta.url).pathname;
-
-function l4(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [L4, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { l4 } from '../support/cli.js';
 
 describe('l4 sim', () => {
   test('--json has the promised fields; the bytes arrive intact under loss; the same seed gives the same report', () => {
