@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { VirtualNetwork } from '../../src/drivers/virtual/network.js';
+import { RealTimeDriver } from '../../src/drivers/virtual/real-time.js';
 import { addStack } from '../../src/drivers/virtual/hosts.js';
 import type { LinkOptions } from '../../src/drivers/virtual/impairments.js';
 import type { Socket } from '../../src/api/net.js';
@@ -159,5 +160,28 @@ describe('net over l4', () => {
     assert.equal(table.length, 2);
     assert.ok(table.every((x) => x.local.port === 8000));
     await drive(network, Promise.all([collect(a), collect(b)]));
+  });
+});
+
+describe('net over l4 in real time', () => {
+  test('the same sockets on the real-time driver: an echo completes and close() leaves nothing on the event loop', async () => {
+    const { network, client, server } = pair({ delay: millis(2) });
+    const driver = new RealTimeDriver(network).start();
+    try {
+      const srv = server.net.createServer((s) => s.pipe(s)).listen(7008);
+      await once(srv, 'listening');
+      const sock = client.net.connect(7008, '10.0.0.2');
+      const got = collect(sock);
+      const closed = once(sock, 'close');
+      sock.end(Buffer.alloc(200_000, 1));
+      const echoed = await got;
+      await closed;
+      assert.equal(echoed.length, 200_000);
+      assert.ok(network.now >= millis(8), 'time advanced with the real clock (two round trips at least)');
+      srv.close();
+    } finally {
+      await driver.close();
+    }
+    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate'), []);
   });
 });
