@@ -7,7 +7,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checksumAdd, checksumFinish, internetChecksum, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import type { Host } from '../../src/core/host.js';
 import type { HostStats } from '../../src/core/stats.js';
 import { totalDrops } from '../../src/core/stats.js';
@@ -15,43 +14,7 @@ import type { TcpConnection } from '../../src/core/tcp/connection.js';
 import type { TcpListener } from '../../src/core/tcp/listener.js';
 import { FUZZ_RUNS } from '../support/runs.js';
 import { BackToBack, events, ip, makeHost } from './support.js';
-
-/**
- * Makes the IP length field match the buffer (when `lengths`) and recomputes the IPv4 header
- * checksum and the TCP/UDP/ICMP checksum where the structure allows.
- */
-function fixChecksums(p: Uint8Array, lengths = false): Uint8Array {
-  const version = p[0]! >>> 4;
-  if (lengths && version === 4 && p.length >= 20 && p.length <= 65535) { p[2] = p.length >>> 8; p[3] = p.length & 0xff; }
-  if (lengths && version === 6 && p.length >= 40 && p.length <= 65575) { p[4] = (p.length - 40) >>> 8; p[5] = (p.length - 40) & 0xff; }
-  if (version === 4 && p.length >= 20) {
-    const ihl = (p[0]! & 0x0f) * 4;
-    if (ihl < 20 || ihl > p.length) return p;
-    const total = Math.min(p.length, (p[2]! << 8) | p[3]!);
-    const protocol = p[9]!;
-    if (total >= ihl) fixTransport(p, ihl, total, protocol, p.subarray(12, 16), p.subarray(16, 20));
-    p[10] = 0;
-    p[11] = 0;
-    const c = internetChecksum(p, 0, ihl);
-    p[10] = c >>> 8;
-    p[11] = c & 0xff;
-  } else if (version === 6 && p.length >= 40) {
-    const end = Math.min(p.length, 40 + ((p[4]! << 8) | p[5]!));
-    fixTransport(p, 40, end, p[6]!, p.subarray(8, 24), p.subarray(24, 40));
-  }
-  return p;
-}
-
-function fixTransport(p: Uint8Array, start: number, end: number, protocol: number, src: Uint8Array, dst: Uint8Array): void {
-  const at = protocol === 6 ? 16 : protocol === 17 ? 6 : protocol === 1 || protocol === 58 ? 2 : -1;
-  if (at < 0 || end - start < at + 2) return;
-  p[start + at] = 0;
-  p[start + at + 1] = 0;
-  const pseudo = protocol === 1 ? 0 : pseudoHeaderSum(src, dst, protocol, end - start);
-  const c = checksumFinish(pseudo + checksumAdd(0, p, start, end));
-  p[start + at] = c >>> 8;
-  p[start + at + 1] = c & 0xff;
-}
+import { fixChecksums } from '../support/checksums.js';
 
 function counters(s: HostStats): number {
   return totalDrops(s) + s.tcp.segmentsIn + s.icmp.echoRequestsReceived + s.ip.fragmentsReceived + s.udp.datagramsIn + s.icmp.errorsDelivered;
