@@ -11,6 +11,7 @@ import { registerSim } from './sim.js';
 import { registerExplain } from './explain.js';
 import { registerPorts } from './ports.js';
 import { registerNetstat } from './netstat.js';
+import { registerDemo } from './demo.js';
 import { UsageError } from './errors.js';
 
 function packageVersion(): string {
@@ -43,6 +44,7 @@ Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerExplain(program);
   registerPorts(program);
   registerNetstat(program);
+  registerDemo(program);
   return program;
 }
 

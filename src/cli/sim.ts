@@ -10,12 +10,13 @@ import { PcapFileWriter } from '../drivers/pcap/writer.js';
 import { runTcpSim, type TcpSimOptions, type TcpSimReport } from '../tools/sim.js';
 import { runUdpSim, UDP_SIM_HEADER, type UdpSimReport } from '../tools/sim-udp.js';
 import { UsageError } from './errors.js';
+import { compareCommand } from './demo.js';
 import { parseDuration, parseInteger, parseProbability, parseRate, parseSize } from './units.js';
 
 interface SimCliOptions {
   bytes: number; bandwidth?: number; delay?: number; jitter?: number; loss?: number; reorder?: number;
   duplicate?: number; corrupt?: number; mtu: number; seed: number; pcap?: string; json?: boolean; protocol: string;
-  rate: number; duration: number; size: number;
+  rate: number; duration: number; size: number; compare?: boolean;
 }
 
 /** Adds the `sim` subcommand. */
@@ -38,7 +39,15 @@ export function registerSim(program: Command): void {
     .option('--seed <n>', 'seed of every random choice', (v) => parseInteger('--seed', v, -(2 ** 31), 2 ** 32 - 1), 1)
     .option('--pcap <file>', 'write the link\'s packets to a pcap file')
     .option('--json', 'print one JSON object')
+    .option('--compare', 'TCP vs UDP on this link: a 16 MiB file over TCP, 50 datagrams/s of 64 bytes over UDP for as long')
     .action((options: SimCliOptions) => {
+      if (options.compare) {
+        compareCommand({
+          seed: options.seed, mtu: options.mtu, bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter,
+          loss: options.loss, reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt,
+        }, options.json === true);
+        return;
+      }
       if (options.protocol !== 'tcp' && options.protocol !== 'udp') throw new UsageError(`--protocol: '${options.protocol}' is not tcp or udp`);
       if (options.protocol === 'udp') {
         udpCommand(options);
