@@ -8,18 +8,10 @@ import type { Duration } from '../time/instant.js';
 import { seconds } from '../time/instant.js';
 import { runTcpSim, type TcpSimReport } from './sim.js';
 import { runUdpSim, type UdpSimReport } from './sim-udp.js';
+import type { SimLinkOptions } from './sim-link.js';
 
 /** The link both runs share, and what each sends. */
-export interface CompareOptions {
-  readonly seed: number;
-  readonly bandwidth?: number;
-  readonly delay?: Duration;
-  readonly jitter?: Duration;
-  readonly loss?: number;
-  readonly reorder?: number;
-  readonly duplicate?: number;
-  readonly corrupt?: number;
-  readonly mtu?: number;
+export interface CompareOptions extends Omit<SimLinkOptions, 'pcap'> {
   /** Bytes of the file sent over TCP. Default 16 MiB (a DICOM study). */
   readonly tcpBytes?: number;
   /** UDP datagrams per second and payload bytes. Default 50 and 64 (a vitals monitor). */
@@ -47,7 +39,7 @@ export const COMPARE_DEFAULTS = { tcpBytes: 16 * 1024 * 1024, udpRate: 50, udpSi
 
 /** Runs the TCP transfer, then the UDP stream for as long, on the same link options. */
 export function runCompare(options: CompareOptions): CompareReport {
-  const link = {
+  const link: SimLinkOptions = {
     seed: options.seed, bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
     reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu: options.mtu,
   };

@@ -27,26 +27,16 @@ import type { IcmpError, IcmpErrorKind } from '../icmp/errors.js';
 import { readReceived } from './receive.js';
 import { handleSegmentArrival, sanitize } from './segment-arrival.js';
 import { nextSegment, updateSenderTimers } from './send.js';
-import { Tcb } from './tcb.js';
+import { Tcb, type TcbParams } from './tcb.js';
 import { runExpiredTimers } from './timeouts.js';
 import type { TimerKind } from './timers.js';
-import type { TcpConfig, TcpConnectionInfo, TcpEvent, TcpState } from './types.js';
+import type { TcpConnectionInfo, TcpEvent, TcpState } from './types.js';
 
 export { CHALLENGE_ACK_LIMIT, MAX_DELAYED_ACK, MAX_WINDOW, MIN_PEER_MSS } from './tcb.js';
 export type { TimerKind } from './timers.js';
 
 /** What a connection is made from. */
-export interface TcpConnectionParams {
-  readonly config: TcpConfig;
-  readonly local: Endpoint;
-  readonly remote: Endpoint;
-  /** Initial send sequence number, chosen by the host (RFC 6528). */
-  readonly iss: SeqNumber;
-  /** The MSS we advertise: interface MTU minus 40 (IPv4) or 60 (IPv6). Also caps what we send. */
-  readonly mss: number;
-  readonly now: Instant;
-  /** Challenge ACKs per second (RFC 5961 7); default {@link CHALLENGE_ACK_LIMIT}. */
-  readonly challengeAckLimit?: number;
+export interface TcpConnectionParams extends TcbParams {
   /**
    * Called after every application call (`send`, `recv`, `close`, `abort`, `setNoDelay`,
    * `setKeepAlive`): the call may have made a segment ready or moved a timer, so the owner

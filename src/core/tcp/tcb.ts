@@ -66,14 +66,17 @@ export const MAX_QUEUED_REPLIES = 8;
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 
-/** What a connection is made from; see `TcpConnectionParams` in connection.ts. */
+/** What a connection's state is made from (`TcpConnectionParams` adds the owner's hook). */
 export interface TcbParams {
   readonly config: TcpConfig;
   readonly local: Endpoint;
   readonly remote: Endpoint;
+  /** Initial send sequence number, chosen by the host (RFC 6528). */
   readonly iss: SeqNumber;
+  /** The MSS we advertise: interface MTU minus 40 (IPv4) or 60 (IPv6). Also caps what we send. */
   readonly mss: number;
   readonly now: Instant;
+  /** Challenge ACKs per second (RFC 5961 7); default {@link CHALLENGE_ACK_LIMIT}. */
   readonly challengeAckLimit?: number;
 }
 
