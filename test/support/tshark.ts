@@ -268,7 +268,8 @@ export function goldenCapture(name: string): string {
   }
 }
 
-function missing(why: string): string {
+/** The skip reason for `why` off CI; under CI=true, throws instead (tests never skip on CI). */
+export function missing(why: string): string {
   if (process.env.CI === 'true') throw new Error(`${why}; tests must not skip under CI=true`);
   return `${why} (skipped; under CI=true this fails)`;
 }
