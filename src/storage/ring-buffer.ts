@@ -12,11 +12,21 @@
  * and a copy into a caller-supplied scratch buffer when it wraps. Every copy is one or two
  * `Uint8Array.set` calls: there is no per-byte loop. Counts beyond what the ring holds or
  * can hold are clipped, never thrown on.
+ *
+ * Memory follows use: the storage starts empty and grows (doubling, from 4 KiB) only when
+ * bytes must be placed beyond it, up to the capacity. A connection that never carries data
+ * (one of a SYN flood's half-open ones, an idle keep-alive) costs no buffer memory.
  */
+
+/** The first storage a ring allocates. */
+const MIN_STORAGE = 4096;
+const EMPTY = new Uint8Array(0);
 
 /** A byte ring of fixed capacity. */
 export class RingBuffer {
-  readonly #storage: Uint8Array;
+  readonly #capacity: number;
+  /** Where the bytes are; at most `#capacity` long, grown on demand by `#reserve`. */
+  #storage: Uint8Array = EMPTY;
   /** Index in `#storage` of logical position 0. */
   #head = 0;
   #length = 0;
@@ -24,11 +34,16 @@ export class RingBuffer {
   /** A ring that holds at most `capacity` bytes (a non-negative integer). */
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`ring capacity ${capacity} is not a non-negative integer`);
-    this.#storage = new Uint8Array(capacity);
+    this.#capacity = capacity;
   }
 
   /** Bytes the ring can hold. */
   get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Bytes of memory allocated for the ring right now (at most `capacity`). */
+  get allocated(): number {
     return this.#storage.length;
   }
 
@@ -39,7 +54,7 @@ export class RingBuffer {
 
   /** Bytes that can still be enqueued. */
   get free(): number {
-    return this.#storage.length - this.#length;
+    return this.#capacity - this.#length;
   }
 
   /** True when nothing is held. */
@@ -49,7 +64,23 @@ export class RingBuffer {
 
   /** True when nothing more can be enqueued. */
   get isFull(): boolean {
-    return this.#length === this.#storage.length;
+    return this.#length === this.#capacity;
+  }
+
+  /**
+   * Makes the storage cover logical positions [0, end) (end <= capacity): a larger array
+   * (double, at least 4 KiB, at most the capacity) with the old ring copied in from its head,
+   * bytes written but not yet committed included.
+   */
+  #reserve(end: number): void {
+    const old = this.#storage;
+    if (end <= old.length) return;
+    const size = Math.min(this.#capacity, Math.max(end, old.length * 2, MIN_STORAGE));
+    const next = new Uint8Array(size);
+    next.set(old.subarray(this.#head), 0);
+    next.set(old.subarray(0, this.#head), old.length - this.#head);
+    this.#storage = next;
+    this.#head = 0;
   }
 
   /** Index in `#storage` of logical position `pos` (0 <= pos < capacity). */
@@ -79,6 +110,7 @@ export class RingBuffer {
   /** Appends as much of `data` as fits; returns the number of bytes taken. */
   enqueue(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
+    this.#reserve(this.#length + n);
     this.#writeAt(this.#length, n === data.length ? data : data.subarray(0, n));
     this.#length += n;
     return n;
@@ -92,6 +124,7 @@ export class RingBuffer {
   writeUnallocated(offset: number, data: Uint8Array): number {
     if (!(offset >= 0) || offset >= this.free) return 0;
     const n = Math.min(data.length, this.free - offset);
+    this.#reserve(this.#length + offset + n);
     this.#writeAt(this.#length + offset, n === data.length ? data : data.subarray(0, n));
     return n;
   }
@@ -99,6 +132,7 @@ export class RingBuffer {
   /** Holds the next `n` bytes of free space, as written by `writeUnallocated`; returns the bytes committed. */
   commit(n: number): number {
     const k = Math.max(0, Math.min(Math.floor(n), this.free));
+    this.#reserve(this.#length + k); // committing space never written: it must exist (as zeros)
     this.#length += k;
     return k;
   }

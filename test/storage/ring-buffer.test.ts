@@ -129,3 +129,34 @@ describe('RingBuffer', () => {
     }), { numRuns: Math.max(200, Math.floor(FUZZ_RUNS / 10)) });
   });
 });
+
+test('storage grows on demand: nothing before the first byte, doubling from 4 KiB, never past the capacity', () => {
+  const ring = new RingBuffer(20_000);
+  assert.equal(ring.allocated, 0);
+  assert.equal(ring.free, 20_000);
+  ring.enqueue(new Uint8Array(10).fill(1));
+  assert.equal(ring.allocated, 4096);
+  // Wrap inside the small storage, then grow: the held bytes keep their order.
+  ring.dequeue(10);
+  const a = Uint8Array.from({ length: 4000 }, (_, i) => i & 0xff);
+  ring.enqueue(a);
+  const b = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+  ring.enqueue(b);
+  assert.equal(ring.allocated, 8192);
+  const out = new Uint8Array(7000);
+  assert.equal(ring.read(0, out), 7000);
+  assert.deepEqual(out, Uint8Array.from([...a, ...b]));
+  // Bytes written past the held data (out of order) survive a growth too.
+  ring.writeUnallocated(5000, Uint8Array.of(9, 8, 7));
+  ring.enqueue(new Uint8Array(5000).fill(2));
+  assert.equal(ring.allocated, 16384);
+  assert.equal(ring.commit(3), 3);
+  const tail = new Uint8Array(3);
+  ring.read(12_000, tail);
+  assert.deepEqual(tail, Uint8Array.of(9, 8, 7));
+  ring.enqueue(new Uint8Array(100_000));
+  assert.equal(ring.allocated, 20_000);
+  assert.equal(ring.length, 20_000);
+  assert.ok(ring.isFull);
+  assert.equal(new RingBuffer(0).enqueue(Uint8Array.of(1)), 0);
+});
