@@ -12,6 +12,8 @@ import { registerExplain } from './explain.js';
 import { registerPorts } from './ports.js';
 import { registerNetstat } from './netstat.js';
 import { registerDemo } from './demo.js';
+import { registerNc } from './nc.js';
+import { registerServe } from './serve.js';
 import { UsageError } from './errors.js';
 
 function packageVersion(): string {
@@ -45,6 +47,8 @@ Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerPorts(program);
   registerNetstat(program);
   registerDemo(program);
+  registerNc(program);
+  registerServe(program);
   return program;
 }
 

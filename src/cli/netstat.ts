@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { formatEndpoint, netstat, type NetstatRow } from '../tools/netstat.js';
+import { querySnapshot, type ServeSocketRow } from '../tools/serve-control.js';
 import { UsageError } from './errors.js';
+import { parseInteger } from './units.js';
 import { LineWriter } from './output.js';
 
 interface NetstatCliOptions {
@@ -19,6 +21,7 @@ interface NetstatCliOptions {
   numeric?: boolean;
   program?: boolean;
   json?: boolean;
+  serve?: string;
 }
 
 /** Adds the `netstat` subcommand to the program. */
@@ -32,11 +35,13 @@ export function registerNetstat(program: Command): void {
     .option('-n, --numeric', 'numeric ports: no service names from the registry')
     .option('-p, --program', 'the owning process (PID/Program name) from /proc/[pid]/fd; root sees them all')
     .option('--json', 'print an array of records')
+    .option('--serve <pid>', 'the socket table of a running l4 serve (its control socket), with srtt, rto and cwnd')
     .addHelpText('after', `
 Examples:
   l4 netstat -tln        listening TCP sockets, numeric
   l4 netstat -tuanp      every TCP and UDP socket with its process (ss -tuanp's set)
   l4 netstat --json      established connections as JSON records
+  l4 netstat --serve 4242 -ta   every TCP socket of the l4 serve with pid 4242
 
 Recv-Q and Send-Q: for a TCP connection, bytes received but not yet read, and bytes sent
 but not yet acknowledged. For a TCP listener, Recv-Q is the number of connections waiting
@@ -50,6 +55,7 @@ Ports in the kernel's ephemeral range are left numeric unless something listens 
 }
 
 async function netstatCommand(options: NetstatCliOptions): Promise<number> {
+  if (options.serve !== undefined) return serveNetstat(parseInteger('--serve', options.serve, 1, 2 ** 22), options);
   const result = netstat({
     tcp: options.tcp, udp: options.udp, listening: options.listening, all: options.all,
     numeric: options.numeric, processes: options.program,
@@ -119,4 +125,58 @@ async function printTable(rows: readonly NetstatRow[], options: NetstatCliOption
     if (!(await out.line(line.trimEnd()))) return;
   }
   await out.flush();
+}
+
+/** The rows of an l4 serve's table that netstat's flags select (the same rules as for the host's). */
+function selectServeRows(rows: readonly ServeSocketRow[], options: NetstatCliOptions): ServeSocketRow[] {
+  const both = !options.tcp && !options.udp;
+  return rows.filter((r) => {
+    const udp = r.proto.startsWith('udp');
+    if (!both && (udp ? !options.udp : !options.tcp)) return false;
+    const listening = r.state === 'LISTEN' || r.state === 'UNCONN';
+    if (options.all) return true;
+    return options.listening ? listening : !listening;
+  });
+}
+
+/** `l4 netstat --serve PID`: the socket table of a running l4 serve. */
+async function serveNetstat(pid: number, options: NetstatCliOptions): Promise<number> {
+  let snapshot;
+  try {
+    snapshot = await querySnapshot(pid);
+  } catch (error) {
+    throw new UsageError(`netstat: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const rows = selectServeRows(snapshot.sockets, options);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...snapshot, sockets: rows }, null, 2)}\n`);
+    return 0;
+  }
+  const c = pc.createColors(process.stdout.isTTY === true);
+  const none = '';
+  const table = new Table({
+    head: ['Proto', 'Recv-Q', 'Send-Q', 'Local Address', 'Foreign Address', 'State', 'srtt', 'rto', 'cwnd', 'retrans'],
+    chars: {
+      top: none, 'top-mid': none, 'top-left': none, 'top-right': none, bottom: none, 'bottom-mid': none,
+      'bottom-left': none, 'bottom-right': none, left: none, 'left-mid': none, mid: none, 'mid-mid': none,
+      right: none, 'right-mid': none, middle: ' ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
+    colAligns: ['left', 'right', 'right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
+  });
+  for (const r of rows) {
+    const state = r.state === 'LISTEN' ? c.green(r.state) : r.state === 'ESTABLISHED' ? c.cyan(r.state) : r.state === 'UNCONN' ? '' : c.yellow(r.state);
+    table.push([
+      r.proto, String(r.recvQ), String(r.sendQ), r.local, r.remote, state,
+      r.srttMs === undefined ? '' : `${r.srttMs}ms`, r.rtoMs === undefined ? '' : `${r.rtoMs}ms`,
+      r.cwnd === undefined ? '' : String(r.cwnd), r.retransmissions === undefined ? '' : String(r.retransmissions),
+    ]);
+  }
+  const out = new LineWriter();
+  if (!(await out.line(`l4 serve ${snapshot.pid} on ${snapshot.tun} (${snapshot.addresses.join(' ')}), up ${(snapshot.uptimeMs / 1000).toFixed(1)} s`))) return 0;
+  for (const line of table.toString().split('\n')) {
+    if (!(await out.line(line.trimEnd()))) return 0;
+  }
+  await out.flush();
+  return 0;
 }

@@ -100,15 +100,15 @@ export class TestNamespace {
 }
 
 /**
- * Resolves with the first line of `child`'s stdout that matches `pattern` (a server's
+ * Resolves with the first line of `child`'s stdout (or stderr) that matches `pattern` (a server's
  * "listening" line). Rejects if the child exits first, or after `timeoutMs` (a guard against
  * a hung test, not a timing assertion), with what it printed on stderr.
  */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: stream === 'stdout' ? child.stdout! : child.stderr! });
     const done = (error?: Error, line?: string): void => {
       clearTimeout(timer);
       lines.off('line', onLine);
