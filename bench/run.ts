@@ -4,11 +4,13 @@
  * Benchmarks never pass or fail on time: they report.
  */
 import { benchChecksum, benchTcp, type Figure } from './wire.js';
+import { benchTun } from './tun.js';
 
 const json = process.argv.includes('--json');
 const budgetMs = Number(process.env.L4_BENCH_MS ?? 600);
 
 const figures: Figure[] = [...benchChecksum(budgetMs), ...benchTcp(budgetMs)];
+if (!process.argv.includes('--no-tun')) figures.push(...await benchTun());
 
 if (json) {
   const out: Record<string, number> = {};
@@ -18,7 +20,7 @@ if (json) {
   }
   console.log(JSON.stringify({ node: process.version, figures: out }, null, 2));
 } else {
-  console.log(`l4 bench (wire)  node ${process.version}  best of batches over ${budgetMs} ms each\n`);
+  console.log(`l4 bench  node ${process.version}  best of batches over ${budgetMs} ms each\n`);
   for (const f of figures) {
     const ratio = f.ratio === undefined ? '' : `  ${f.ratio.toFixed(2)} x ${f.baseline}`;
     console.log(`${f.name.padEnd(34)} ${f.value.toFixed(2).padStart(12)} ${f.unit.padEnd(8)}${ratio}`);
