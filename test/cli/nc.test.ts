@@ -148,12 +148,12 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-const EIGHT_MIB = 8 * 1024 * 1024;
+const FIFTY_MIB = 50 * 1024 * 1024;
 
-/** 8 MiB of bytes that are not text, in a file of its own folder. */
+/** 50 MiB of bytes that are not text, in a file of its own folder. */
 function bigFile(): { dir: string; path: string; data: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'l4-nc-'));
-  const data = Buffer.alloc(EIGHT_MIB);
+  const data = Buffer.alloc(FIFTY_MIB);
   let x = 0x9e3779b9;
   for (let i = 0; i < data.length; i += 4) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
@@ -169,7 +169,7 @@ function mibPerSecond(bytes: number, ms: number): string {
 }
 
 describe('l4 nc against the kernel, over a TUN device in a namespace', { skip: needNetns() }, () => {
-  test('client: fetches 8 MiB from a kernel TCP server; stdout is exactly the file', { timeout: 120_000 }, async (t) => {
+  test('client: fetches 50 MiB from a kernel TCP server; stdout is exactly the file', { timeout: 120_000 }, async (t) => {
     const ns = TestNamespace.create('nc-fetch');
     const file = bigFile();
     try {
@@ -182,16 +182,16 @@ describe('l4 nc against the kernel, over a TUN device in a namespace', { skip: n
       const ms = performance.now() - started;
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');
-      assert.equal(r.bytes, EIGHT_MIB);
+      assert.equal(r.bytes, FIFTY_MIB);
       assert.equal(r.sha256, sha256(file.data));
-      t.diagnostic(`8 MiB kernel -> l4 nc in ${ms.toFixed(0)} ms (${mibPerSecond(EIGHT_MIB, ms)} MiB/s, process start included)`);
+      t.diagnostic(`50 MiB kernel -> l4 nc in ${ms.toFixed(0)} ms (${mibPerSecond(FIFTY_MIB, ms)} MiB/s, process start included)`);
     } finally {
       ns.delete();
       rmSync(file.dir, { recursive: true, force: true });
     }
   });
 
-  test('client: uploads 8 MiB from stdin to a kernel TCP server; the file it wrote is exactly stdin', { timeout: 120_000 }, async (t) => {
+  test('client: uploads 50 MiB from stdin to a kernel TCP server; the file it wrote is exactly stdin', { timeout: 120_000 }, async (t) => {
     const ns = TestNamespace.create('nc-upload');
     const file = bigFile();
     const written = join(file.dir, 'received.bin');
@@ -208,18 +208,18 @@ describe('l4 nc against the kernel, over a TUN device in a namespace', { skip: n
       const ms = performance.now() - started;
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.bytes, 0, 'the server sent nothing back');
-      assert.equal(await received, `received ${EIGHT_MIB}`);
+      assert.equal(await received, `received ${FIFTY_MIB}`);
       assert.equal(sha256(readFileSync(written)), sha256(file.data));
       assert.match(r.stderr, /^l4 nc: connected to 10\.88\.2\.1:9001 from 10\.88\.2\.2:\d+$/m);
-      assert.match(r.stderr, new RegExp(`^l4 nc: sent ${EIGHT_MIB} bytes, received 0 bytes$`, 'm'));
-      t.diagnostic(`8 MiB l4 nc -> kernel in ${ms.toFixed(0)} ms (${mibPerSecond(EIGHT_MIB, ms)} MiB/s, process start included)`);
+      assert.match(r.stderr, new RegExp(`^l4 nc: sent ${FIFTY_MIB} bytes, received 0 bytes$`, 'm'));
+      t.diagnostic(`50 MiB l4 nc -> kernel in ${ms.toFixed(0)} ms (${mibPerSecond(FIFTY_MIB, ms)} MiB/s, process start included)`);
     } finally {
       ns.delete();
       rmSync(file.dir, { recursive: true, force: true });
     }
   });
 
-  test('-l: l4 nc listens, the kernel\'s nc -N sends 8 MiB; l4\'s stdout is exactly the file', { skip: needTool('nc'), timeout: 120_000 }, async (t) => {
+  test('-l: l4 nc listens, the kernel\'s nc -N sends 50 MiB; l4\'s stdout is exactly the file', { skip: needTool('nc'), timeout: 120_000 }, async (t) => {
     const ns = TestNamespace.create('nc-listen');
     const file = bigFile();
     try {
@@ -236,10 +236,10 @@ describe('l4 nc against the kernel, over a TUN device in a namespace', { skip: n
       const s = await sent;
       assert.equal(s.code, 0, s.stderr);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.bytes, EIGHT_MIB);
+      assert.equal(r.bytes, FIFTY_MIB);
       assert.equal(r.sha256, sha256(file.data));
       assert.match(r.stderr, /^l4 nc: connection from 10\.88\.3\.1:\d+$/m);
-      t.diagnostic(`8 MiB kernel nc -N -> l4 nc -l in ${ms.toFixed(0)} ms (${mibPerSecond(EIGHT_MIB, ms)} MiB/s)`);
+      t.diagnostic(`50 MiB kernel nc -N -> l4 nc -l in ${ms.toFixed(0)} ms (${mibPerSecond(FIFTY_MIB, ms)} MiB/s)`);
     } finally {
       ns.delete();
       rmSync(file.dir, { recursive: true, force: true });
