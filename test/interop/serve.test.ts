@@ -156,12 +156,17 @@ describe('l4 serve on a TUN device, driven by the kernel and real programs', { s
     assert.deepEqual(tsharkMalformed(join(dir, 'serve.pcap')), []);
   });
 
-  test('the log has an open and a close line per connection; SIGTERM closes and exits 0', async () => {
+  test('the log has an open and a close line per connection; SIGUSR1 prints the table; SIGTERM closes and exits 0', async () => {
     const opens = log.split('\n').filter((l) => / open {2}/.test(l)).length;
     const closes = log.split('\n').filter((l) => / close /.test(l)).length;
     assert.ok(opens >= 8, log.slice(0, 2000));
     assert.equal(closes, opens, 'every connection opened was logged closed');
     assert.match(log, /close echo 10\.77\.0\.2:7 <- 10\.77\.0\.1:\d+ in 50\.0 MiB out 50\.0 MiB/);
+    // SIGUSR1: the socket table, listeners included, in netstat's columns with srtt/rto/cwnd.
+    const header = waitForLine(serve, /^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address\s+State\s+srtt\s+rto\s+cwnd$/);
+    const listener = waitForLine(serve, /^tcp6\s+0\s+\d+\s+\[::\]:80\s+\[::\]:\*\s+LISTEN/);
+    serve.kill('SIGUSR1');
+    await Promise.all([header, listener]);
     serve.kill('SIGTERM');
     const code = await new Promise((resolve) => serve.once('exit', resolve));
     assert.equal(code, 0);
