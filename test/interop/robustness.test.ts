@@ -104,7 +104,7 @@ describe('l4 serve under load', { skip }, () => {
     assert.deepEqual(left, [], 'only listeners (and TIME-WAIT) remain');
   });
 
-  test('a burst of 20,000 SYNs does not stop l4 from serving the next curl; memory stays bounded', () => {
+  test('a burst of 20,000 SYNs does not stop l4 from serving the next curl; memory stays bounded', (t) => {
     const before = rss(serve.pid!);
     const segmentsBefore = snapshot().stats.tcp.segmentsIn;
     const flood = ns.run('hping3', ['-q', '-S', '-p', '80', '-c', '20000', '-i', 'u20', L4], { timeoutMs: 120_000 });
@@ -112,6 +112,7 @@ describe('l4 serve under load', { skip }, () => {
     const r = ns.run('curl', ['-sS', '-m', '20', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', `http://${L4}/one.bin`]);
     assert.equal(r.stdout.toString(), `200 ${MiB}`, r.stderr.toString());
     const grown = rss(serve.pid!) - before;
+    t.diagnostic(`RSS before the burst ${(before / MiB).toFixed(1)} MiB, grown by ${(grown / MiB).toFixed(1)} MiB`);
     assert.ok(grown < 64 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
     const listener = snapshot().sockets.find((s) => s.state === 'LISTEN' && s.local.endsWith(':80'));
     assert.ok(listener, 'still listening');
