@@ -14,6 +14,7 @@ import { registerNetstat } from './netstat.js';
 import { registerDemo } from './demo.js';
 import { registerNc } from './nc.js';
 import { registerServe } from './serve.js';
+import { registerBench } from './bench.js';
 import { UsageError } from './errors.js';
 
 function packageVersion(): string {
@@ -49,6 +50,7 @@ Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerDemo(program);
   registerNc(program);
   registerServe(program);
+  registerBench(program);
   return program;
 }
 

@@ -1,0 +1,347 @@
+/**
+ * The measurements of `l4 bench`, each beside a baseline taken in the same run (a figure
+ * alone means little on a shared machine). Everything runs in this process:
+ *
+ * 1. Bulk throughput between two l4 hosts over a fault-free virtual link (MTU 1500 and
+ *    65535): wall-clock bytes per second of the whole stack (segmentation, checksums both
+ *    ways, ACK clocking, the virtual link), beside Node's `net` over the kernel's loopback.
+ * 2. Connections opened and closed per second between two l4 hosts, beside Node's `net`
+ *    doing the same over the kernel's loopback.
+ * 3. Heap bytes per idle established connection (one end: a TCB with its buffers), and the
+ *    wall time and peak RSS to open 100,000 concurrent connections and close them all.
+ * 4. Goodput on a long fat virtual link (1 Gbit/s, 100 ms round trip) over 30 virtual
+ *    seconds, as a fraction of the link rate; with 1% random loss, beside the Mathis bound
+ *    MSS·1.22 / (RTT·√p) for the same path.
+ * 5. Simulation speed: virtual seconds per wall second for case 4.
+ *
+ * The l4 side drives the core directly (as `l4 sim` does): the applications act, then one
+ * round of the virtual network runs, in a loop, with no event-loop yields.
+ */
+import { createServer, connect as kernelConnect, type AddressInfo } from 'node:net';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import type { Host } from '../../core/host.js';
+import type { TcpConnection } from '../../core/tcp/connection.js';
+import type { CongestionAlgorithm } from '../../core/tcp/types.js';
+import { parseIpAddress } from '../../wire/address.js';
+import { micros, millis, seconds, toSeconds } from '../../time/instant.js';
+import { simNetwork } from '../sim-link.js';
+
+/** One figure; `ratio` is value / baseline's value when it has one. */
+export interface BenchFigure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly ratio?: number;
+  readonly baseline?: string;
+  readonly note?: string;
+}
+
+/** How much to measure. */
+export interface BenchOptions {
+  /** Smaller sizes (for tests and a quick look): about a second in all. */
+  readonly quick?: boolean;
+  /** Told the name of each measurement as it starts. */
+  readonly onStart?: (what: string) => void;
+}
+
+const SERVER = parseIpAddress('10.0.0.2')!;
+const PORT = 5001;
+
+/** Wall clock, ms. */
+const wall = (): number => performance.now();
+
+/** Moves `bytes` from a to b over a simNetwork; returns wall seconds and virtual seconds. */
+function l4Transfer(opts: {
+  mtu: number; bytes: number; bandwidth?: number; delayUs: number; loss?: number; timeLimitUs?: number; cc?: CongestionAlgorithm;
+}): { wallSeconds: number; virtualSeconds: number; received: number; mss: number } {
+  const { network, a, b } = simNetwork(
+    { seed: 1, mtu: opts.mtu, delay: opts.delayUs, ...(opts.bandwidth ? { bandwidth: opts.bandwidth } : {}), ...(opts.loss ? { loss: opts.loss } : {}) },
+    ['bench-a', 'bench-b'], [0x0b, 0x0c], opts.cc ? { congestionControl: opts.cc } : {},
+  );
+  const listen = b.tcpListen({ port: PORT });
+  if (!listen.ok) throw new Error(`bench: listen: ${listen.error}`);
+  const opened = a.tcpConnect(network.now, { remote: { address: SERVER, port: PORT } });
+  if (!opened.ok) throw new Error(`bench: connect: ${opened.error}`);
+  const sender = opened.connection;
+  network.wake(a);
+  let receiver: TcpConnection | undefined;
+  const chunk = new Uint8Array(256 * 1024).fill(0x61);
+  let sent = 0;
+  let received = 0;
+  const limit = network.now + (opts.timeLimitUs ?? seconds(3600));
+  const start = wall();
+  const t0 = network.now;
+  for (;;) {
+    const now = network.now;
+    let acted = false;
+    let e;
+    while ((e = b.pollEvent()) !== undefined) if (e.type === 'incoming') receiver ??= e.listener.accept();
+    while (a.pollEvent() !== undefined) { /* drained */ }
+    while (sent < opts.bytes) {
+      const n = sender.send(now, chunk.subarray(0, Math.min(chunk.length, opts.bytes - sent)));
+      if (n === 0) break;
+      sent += n;
+      acted = true;
+    }
+    if (receiver) {
+      let d;
+      while ((d = receiver.recv(now)) !== undefined) {
+        received += d.length;
+        acted = true;
+      }
+    }
+    if (acted) {
+      network.wake(a);
+      network.wake(b);
+    }
+    if (received >= opts.bytes || network.now >= limit) break;
+    if (!network.step()) break;
+  }
+  const wallSeconds = (wall() - start) / 1000;
+  return { wallSeconds, virtualSeconds: toSeconds(network.now - t0), received, mss: sender.info().mss };
+}
+
+/** Node's net over the kernel's loopback: `bytes` from a client to a server in this process; wall seconds. */
+function kernelTransfer(bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    let start = 0;
+    const server = createServer((s) => {
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= bytes) {
+          const secondsTaken = (wall() - start) / 1000;
+          s.destroy();
+          server.close();
+          resolve(secondsTaken);
+        }
+      });
+    });
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const chunk = Buffer.alloc(256 * 1024, 0x61);
+      const c = kernelConnect((server.address() as AddressInfo).port, '127.0.0.1', () => {
+        start = wall();
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < bytes) {
+            sent += chunk.length;
+            if (!c.write(chunk)) {
+              c.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+      });
+      c.on('error', () => {});
+    });
+  });
+}
+
+/** Opens and closes `count` connections, `parallel` at a time, between two l4 hosts; per second. */
+function l4ConnectionRate(count: number, parallel: number): number {
+  const { network, a, b } = simNetwork({ seed: 2, delay: micros(10) }, ['rate-a', 'rate-b'], [0x0d, 0x0e]);
+  for (let p = 0; p < 4; p++) if (!b.tcpListen({ port: PORT + p, backlog: 4096 }).ok) throw new Error('bench: listen');
+  let opened = 0;
+  let closed = 0;
+  const open = new Set<TcpConnection>();
+  const start = wall();
+  const openOne = (): void => {
+    const r = a.tcpConnect(network.now, { remote: { address: SERVER, port: PORT + (opened % 4) } });
+    if (!r.ok) throw new Error(`bench: connect: ${r.error}`);
+    opened++;
+    open.add(r.connection);
+  };
+  while (opened < Math.min(parallel, count)) openOne();
+  network.wake(a);
+  while (closed < count) {
+    const now = network.now;
+    let acted = false;
+    let e;
+    while ((e = b.pollEvent()) !== undefined) {
+      if (e.type === 'incoming') {
+        let c;
+        while ((c = e.listener.accept()) !== undefined) c.close(now); // the server closes at once
+        acted = true;
+      }
+    }
+    while ((e = a.pollEvent()) !== undefined) {
+      if (e.type !== 'connection') continue;
+      if (e.event.type === 'peer-closed') {
+        e.connection.close(now);
+        acted = true;
+      }
+      if (e.event.type === 'closed' || e.event.type === 'error') {
+        if (open.delete(e.connection)) closed++;
+        if (opened < count) openOne();
+        acted = true;
+      }
+    }
+    // The server closes first, so TIME-WAIT is the server's; the client's ends pass LAST-ACK to CLOSED.
+    // Wake only after acting: a wake runs another round at this instant (time would stand still).
+    if (acted) {
+      network.wake(a);
+      network.wake(b);
+    }
+    if (!network.step()) break;
+  }
+  return count / ((wall() - start) / 1000);
+}
+
+/** The same with Node's net over the kernel's loopback. */
+function kernelConnectionRate(count: number, parallel: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((s) => { s.on('error', () => {}); s.end(); });
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      let opened = 0;
+      let closed = 0;
+      const start = wall();
+      const openOne = (): void => {
+        opened++;
+        const c = kernelConnect(port, '127.0.0.1');
+        c.on('error', () => {});
+        c.on('end', () => c.end());
+        c.on('close', () => {
+          closed++;
+          if (closed === count) {
+            server.close();
+            resolve(count / ((wall() - start) / 1000));
+          } else if (opened < count) openOne();
+        });
+      };
+      for (let i = 0; i < Math.min(parallel, count); i++) openOne();
+    });
+  });
+}
+
+let gcFunction: (() => void) | undefined;
+/** A full garbage collection (V8's gc(), exposed for this process). */
+function collect(): void {
+  if (!gcFunction) {
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  gcFunction();
+  gcFunction();
+}
+
+/**
+ * Opens `count` concurrent connections between two l4 hosts and keeps them idle: heap bytes
+ * per connection end, the wall time and peak RSS of opening them all and closing them all.
+ */
+function l4ManyConnections(count: number): { heapPerEnd: number; openSeconds: number; closeSeconds: number; peakRss: number } {
+  const ports = Math.ceil(count / 12_000);
+  const { network, a, b } = simNetwork({ seed: 3, delay: micros(10) }, ['many-a', 'many-b'], [0x0f, 0x10]);
+  for (let p = 0; p < ports; p++) if (!b.tcpListen({ port: PORT + p, backlog: 65535 }).ok) throw new Error('bench: listen');
+  const clients: TcpConnection[] = [];
+  const servers: TcpConnection[] = [];
+  let peakRss = process.memoryUsage().rss;
+  const sample = (): void => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
+  collect();
+  const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const start = wall();
+  const drainServer = (host: Host): void => {
+    let e;
+    while ((e = host.pollEvent()) !== undefined) {
+      if (e.type === 'incoming') {
+        let c;
+        while ((c = e.listener.accept()) !== undefined) servers.push(c);
+      }
+    }
+  };
+  const batch = 1000;
+  for (let opened = 0; opened < count;) {
+    for (let i = 0; i < batch && opened < count; i++, opened++) {
+      const r = a.tcpConnect(network.now, { remote: { address: SERVER, port: PORT + (opened % ports) } });
+      if (!r.ok) throw new Error(`bench: connect ${opened}: ${r.error}`);
+      clients.push(r.connection);
+    }
+    network.wake(a);
+    while (network.step()) {
+      drainServer(b);
+      while (a.pollEvent() !== undefined) { /* established */ }
+      if (servers.length === opened && network.nextInstant() === undefined) break;
+    }
+    drainServer(b);
+    sample();
+  }
+  const openSeconds = (wall() - start) / 1000;
+  const established = clients.filter((c) => c.state === 'ESTABLISHED').length + servers.filter((c) => c.state === 'ESTABLISHED').length;
+  if (established !== 2 * count) throw new Error(`bench: ${established} of ${2 * count} connection ends established`);
+  collect();
+  const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  sample();
+  const closeStart = wall();
+  const now = network.now;
+  for (const c of clients) c.abort(now);
+  network.wake(a);
+  while (network.step()) {
+    while (a.pollEvent() !== undefined) { /* */ }
+    while (b.pollEvent() !== undefined) { /* */ }
+  }
+  sample();
+  const closeSeconds = (wall() - closeStart) / 1000;
+  const left = b.sockets().filter((s) => s.kind === 'connection').length + a.sockets().filter((s) => s.kind === 'connection').length;
+  if (left !== 0) throw new Error(`bench: ${left} connections left after closing`);
+  return { heapPerEnd: (heapAfter - heapBefore) / (2 * count), openSeconds, closeSeconds, peakRss };
+}
+
+/** Runs every measurement (see the module doc). */
+export async function runL4Bench(options: BenchOptions = {}): Promise<BenchFigure[]> {
+  const q = options.quick === true;
+  const figures: BenchFigure[] = [];
+  const say = options.onStart ?? (() => {});
+
+  // 1. Bulk throughput.
+  const bulkBytes = q ? 16 * 1024 * 1024 : 256 * 1024 * 1024;
+  say('bulk throughput: Node net over the kernel loopback');
+  const kernelSeconds = await kernelTransfer(bulkBytes);
+  const kernelGbps = (bulkBytes * 8) / kernelSeconds / 1e9;
+  figures.push({ name: 'bulk_kernel_loopback_gbps', value: kernelGbps, unit: 'Gbit/s' });
+  for (const mtu of [1500, 65535]) {
+    say(`bulk throughput: two l4 hosts, MTU ${mtu}`);
+    const r = l4Transfer({ mtu, bytes: bulkBytes, delayUs: 10 });
+    const gbps = (r.received * 8) / r.wallSeconds / 1e9;
+    figures.push({ name: `bulk_l4_mtu${mtu}_gbps`, value: gbps, unit: 'Gbit/s', ratio: gbps / kernelGbps, baseline: 'bulk_kernel_loopback_gbps' });
+  }
+
+  // 2. Connection rate.
+  const connections = q ? 2000 : 20_000;
+  say('connection rate: Node net over the kernel loopback');
+  const kernelRate = await kernelConnectionRate(q ? 500 : 5000, 50);
+  figures.push({ name: 'connections_kernel_loopback_per_s', value: kernelRate, unit: 'conn/s' });
+  say('connection rate: two l4 hosts');
+  const l4Rate = l4ConnectionRate(connections, 50);
+  figures.push({ name: 'connections_l4_per_s', value: l4Rate, unit: 'conn/s', ratio: l4Rate / kernelRate, baseline: 'connections_kernel_loopback_per_s' });
+
+  // 3. Memory.
+  const many = q ? 5000 : 100_000;
+  say(`memory: ${many} concurrent connections`);
+  const m = l4ManyConnections(many);
+  figures.push({ name: 'heap_bytes_per_idle_connection', value: m.heapPerEnd, unit: 'bytes', note: 'one end: heap + array buffers after a full GC, divided by both ends' });
+  figures.push({ name: `open_${many}_connections_seconds`, value: m.openSeconds, unit: 's' });
+  figures.push({ name: `close_${many}_connections_seconds`, value: m.closeSeconds, unit: 's' });
+  figures.push({ name: `peak_rss_${many}_connections_mib`, value: m.peakRss / 1048576, unit: 'MiB' });
+
+  // 4 and 5. The long fat link.
+  const rate = 1e9;
+  const oneWay = millis(50);
+  const duration = q ? seconds(3) : seconds(30);
+  say('long fat link: 1 Gbit/s, 100 ms RTT, no loss');
+  const lfn = l4Transfer({ mtu: 1500, bytes: Number.MAX_SAFE_INTEGER, bandwidth: rate, delayUs: oneWay, timeLimitUs: duration });
+  const lfnGoodput = (lfn.received * 8) / lfn.virtualSeconds;
+  figures.push({ name: 'lfn_goodput_fraction', value: lfnGoodput / rate, unit: 'of link', note: `${(lfnGoodput / 1e6).toFixed(1)} Mbit/s over ${lfn.virtualSeconds.toFixed(0)} virtual s` });
+  figures.push({ name: 'lfn_sim_speed', value: lfn.virtualSeconds / lfn.wallSeconds, unit: 'virt s/s' });
+  say('long fat link with 1% loss');
+  const lossy = l4Transfer({ mtu: 1500, bytes: Number.MAX_SAFE_INTEGER, bandwidth: rate, delayUs: oneWay, loss: 0.01, timeLimitUs: duration });
+  const lossyGoodput = (lossy.received * 8) / lossy.virtualSeconds;
+  const mathis = (lossy.mss * 8 * 1.22) / (0.1 * Math.sqrt(0.01));
+  figures.push({ name: 'mathis_bound_1pct_mbps', value: mathis / 1e6, unit: 'Mbit/s' });
+  figures.push({ name: 'lfn_loss_1pct_goodput_mbps', value: lossyGoodput / 1e6, unit: 'Mbit/s', ratio: lossyGoodput / mathis, baseline: 'mathis_bound_1pct_mbps' });
+  figures.push({ name: 'lfn_loss_1pct_sim_speed', value: lossy.virtualSeconds / lossy.wallSeconds, unit: 'virt s/s' });
+  return figures;
+}
