@@ -5,12 +5,13 @@
  */
 import { benchChecksum, benchTcp, type Figure } from './wire.js';
 import { benchTun } from './tun.js';
+import { benchScan } from './scan.js';
 
 const json = process.argv.includes('--json');
 const budgetMs = Number(process.env.L4_BENCH_MS ?? 600);
 
 const figures: Figure[] = [...benchChecksum(budgetMs), ...benchTcp(budgetMs)];
-if (!process.argv.includes('--no-tun')) figures.push(...await benchTun());
+if (!process.argv.includes('--no-tun')) figures.push(...await benchTun(), ...await benchScan());
 
 if (json) {
   const out: Record<string, number> = {};

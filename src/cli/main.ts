@@ -14,6 +14,7 @@ import { registerNetstat } from './netstat.js';
 import { registerDemo } from './demo.js';
 import { registerNc } from './nc.js';
 import { registerServe } from './serve.js';
+import { registerScan } from './scan.js';
 import { registerBench } from './bench.js';
 import { UsageError } from './errors.js';
 
@@ -33,7 +34,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`l4: ${text.replace(/^error: /, '').trimEnd()}\n`) });
+    // One line, always: commander's "(Did you mean --x?)" joins the error's line.
+    .configureOutput({ outputError: (text, write) => write(`l4: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
   program.addHelpText('after', `
 Examples:
   l4 decode capture.pcap            one line per packet, in tcpdump's manner
@@ -50,6 +52,7 @@ Exit codes: 0 ok, 1 failure found, 2 bad usage or unreadable input.`);
   registerDemo(program);
   registerNc(program);
   registerServe(program);
+  registerScan(program);
   registerBench(program);
   return program;
 }
