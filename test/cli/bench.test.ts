@@ -30,4 +30,6 @@ test('l4 bench --quick --json: every documented figure, finite and positive', { 
 
 test('l4 bench: a bad option gets one line and exit 2', () => {
   assertOneLineError(l4('bench', '--fast'), /unknown option '--fast'/);
+  // commander's suggestion for a near miss stays on the same line.
+  assertOneLineError(l4('bench', '--quik'), /unknown option '--quik' \(Did you mean --quick\?\)/);
 });
