@@ -207,7 +207,7 @@ export function tsharkExpertInfo(file: string, options: TsharkExpertOptions = {}
  * Checksum validation is on unless `validateChecksums: false`. An empty array means
  * tshark is happy with every frame: the check for a capture l4 wrote.
  */
-export function tsharkMalformed(file: string, options: { validateChecksums?: boolean } = {}): TsharkProblemFrame[] {
+export function tsharkMalformed(file: string, options: { validateChecksums?: boolean; extraArgs?: string[] } = {}): TsharkProblemFrame[] {
   const statusFields = checksumProtocols.map((proto) => `${proto}.checksum.status`);
   const filter = ['_ws.malformed', ...statusFields.map((field) => `${field} == 0`)].join(' || ');
   const rows = tsharkFields(file,
@@ -215,6 +215,7 @@ export function tsharkMalformed(file: string, options: { validateChecksums?: boo
       displayFilter: filter,
       validateChecksums: options.validateChecksums ?? true,
       aggregator: UNIT_SEPARATOR,
+      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
     });
   return rows.map((row) => {
     const badChecksums: string[] = [];
@@ -233,6 +234,13 @@ export function tsharkMalformed(file: string, options: { validateChecksums?: boo
     };
   });
 }
+
+/**
+ * tshark options for a per-packet look at a big capture: no TCP stream reassembly and no
+ * sequence analysis. With them on, tshark may reassemble a 50 MiB stream for a dissector
+ * that guessed wrong, which takes minutes; the checksum and header checks do not need them.
+ */
+export const TSHARK_PER_PACKET = ['-o', 'tcp.desegment_tcp_streams:FALSE', '-o', 'tcp.analyze_sequence_numbers:FALSE'];
 
 /**
  * The skip rule for tests that need an outside program. Returns `undefined` when
