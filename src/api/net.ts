@@ -303,6 +303,19 @@ export class Socket extends Duplex implements ConnectionOwner {
     return this;
   }
 
+  /**
+   * The congestion-control algorithm of this socket's connection, `'cubic'` (the default) or
+   * `'newreno'`: l4's analogue of Linux's TCP_CONGESTION socket option (Node has none). It
+   * applies to the connection the socket has, from `connect()` on or once accepted (cwnd and
+   * ssthresh carry over); on a socket without one it does nothing. An unknown name throws
+   * ERR_INVALID_ARG_VALUE.
+   */
+  setCongestionControl(name: 'cubic' | 'newreno'): this {
+    if (name !== 'cubic' && name !== 'newreno') throw invalidArg(`The argument 'name' must be 'cubic' or 'newreno'. Received ${String(name)}`);
+    this.#connection?.setCongestionControl(name);
+    return this;
+  }
+
   /** Emits 'timeout' after `ms` without reads or writes (0 turns it off), as Node does. */
   setTimeout(ms: number, callback?: () => void): this {
     this.#timeoutMs = ms;

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from '../core/tcp/types.js';
 import { PcapFileWriter } from '../drivers/pcap/writer.js';
 import { runTcpSim, type TcpSimOptions, type TcpSimReport } from '../tools/sim.js';
 import { runUdpSim, UDP_SIM_HEADER, type UdpSimReport } from '../tools/sim-udp.js';
@@ -16,7 +17,15 @@ import { parseDuration, parseInteger, parseProbability, parseRate, parseSize } f
 interface SimCliOptions {
   bytes: number; bandwidth?: number; delay?: number; jitter?: number; loss?: number; reorder?: number;
   duplicate?: number; corrupt?: number; mtu: number; seed: number; pcap?: string; json?: boolean; protocol: string;
-  rate: number; duration: number; size: number; compare?: boolean;
+  rate: number; duration: number; size: number; compare?: boolean; cc: CongestionAlgorithm;
+}
+
+/** `--cc`: a congestion-control algorithm l4 has. */
+function parseCongestionControl(text: string): CongestionAlgorithm {
+  const name = text.trim().toLowerCase();
+  const found = CONGESTION_ALGORITHMS.find((a) => a === name);
+  if (found === undefined) throw new UsageError(`--cc: '${text}' is not ${CONGESTION_ALGORITHMS.join(' or ')}`);
+  return found;
 }
 
 /** Adds the `sim` subcommand. */
@@ -35,6 +44,7 @@ export function registerSim(program: Command): void {
     .option('--reorder <p>', 'probability a packet is held back and overtaken', (v) => parseProbability('--reorder', v))
     .option('--duplicate <p>', 'probability a packet is delivered twice', (v) => parseProbability('--duplicate', v))
     .option('--corrupt <p>', 'probability of flipped bits (checksums must catch them)', (v) => parseProbability('--corrupt', v))
+    .option('--cc <name>', 'tcp: congestion control of both hosts, cubic or newreno', parseCongestionControl, 'cubic')
     .option('--mtu <bytes>', 'link MTU', (v) => parseInteger('--mtu', v, 576, 65535), 1500)
     .option('--seed <n>', 'seed of every random choice', (v) => parseInteger('--seed', v, -(2 ** 31), 2 ** 32 - 1), 1)
     .option('--pcap <file>', 'write the link\'s packets to a pcap file')
@@ -45,6 +55,7 @@ export function registerSim(program: Command): void {
         compareCommand({
           seed: options.seed, mtu: options.mtu, bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter,
           loss: options.loss, reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt,
+          congestionControl: options.cc,
         }, options.json === true);
         return;
       }
@@ -59,6 +70,7 @@ export function registerSim(program: Command): void {
         bytes: options.bytes, seed: options.seed, mtu: options.mtu, bandwidth: options.bandwidth, delay: options.delay,
         jitter: options.jitter, loss: options.loss, reorder: options.reorder, duplicate: options.duplicate,
         corrupt: options.corrupt, pcap: writer, progress: showProgress ? progressBar() : undefined,
+        congestionControl: options.cc,
       };
       let report: TcpSimReport;
       try {
@@ -122,6 +134,7 @@ function printReport(r: TcpSimReport): void {
     `completion   ${r.completionSeconds.toFixed(6)} s (virtual)`,
     `goodput      ${mbps} Mbit/s`,
     `retransmits  ${r.retransmissions} of ${r.sender.segmentsSent} segments sent`,
+    `congestion   ${r.congestionControl}`,
     `srtt / rto   ${r.sender.srttMs === undefined ? '-' : r.sender.srttMs.toFixed(3)} ms / ${r.sender.rtoMs.toFixed(1)} ms`,
     `link ->      ${r.link.forward.delivered.packets} delivered, ${r.link.forward.dropped.loss} lost, ${r.link.forward.dropped.queueFull} queue drops, ${r.link.forward.duplicated} duplicated, ${r.link.forward.reordered} reordered, ${r.link.forward.corrupted} corrupted`,
     `link <-      ${r.link.reverse.delivered.packets} delivered, ${r.link.reverse.dropped.loss} lost, ${r.link.reverse.dropped.queueFull} queue drops, ${r.link.reverse.duplicated} duplicated, ${r.link.reverse.reordered} reordered, ${r.link.reverse.corrupted} corrupted`,

@@ -4,6 +4,7 @@
  * measured. The UDP stream lasts as long as the TCP transfer took (at least `minUdpDuration`),
  * so both saw the link for the same time. Deterministic for its options.
  */
+import type { CongestionAlgorithm } from '../core/tcp/types.js';
 import type { Duration } from '../time/instant.js';
 import { seconds } from '../time/instant.js';
 import { runTcpSim, type TcpSimReport } from './sim.js';
@@ -19,6 +20,8 @@ export interface CompareOptions extends Omit<SimLinkOptions, 'pcap'> {
   readonly udpSize?: number;
   /** The shortest UDP stream. Default 10 s. */
   readonly minUdpDuration?: Duration;
+  /** The congestion control of the TCP transfer; default l4's (CUBIC). */
+  readonly congestionControl?: CongestionAlgorithm;
 }
 
 /** Both reports, and the figures to set side by side. */
@@ -43,7 +46,7 @@ export function runCompare(options: CompareOptions): CompareReport {
     seed: options.seed, bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
     reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu: options.mtu,
   };
-  const tcp = runTcpSim({ ...link, bytes: options.tcpBytes ?? COMPARE_DEFAULTS.tcpBytes });
+  const tcp = runTcpSim({ ...link, bytes: options.tcpBytes ?? COMPARE_DEFAULTS.tcpBytes, congestionControl: options.congestionControl });
   const minDuration = options.minUdpDuration ?? COMPARE_DEFAULTS.minUdpDuration;
   const duration = Math.max(minDuration, Math.ceil(tcp.completionSeconds * 1e6));
   const udp = runUdpSim({ ...link, rate: options.udpRate ?? COMPARE_DEFAULTS.udpRate, size: options.udpSize ?? COMPARE_DEFAULTS.udpSize, duration });

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TcpConnection } from '../core/tcp/connection.js';
-import type { TcpConfig } from '../core/tcp/types.js';
+import type { CongestionAlgorithm, TcpConfig } from '../core/tcp/types.js';
 import type { LinkStats } from '../drivers/virtual/link.js';
 import { simNetwork, type SimLinkOptions } from './sim-link.js';
 import { parseIpAddress } from '../wire/address.js';
@@ -24,6 +24,8 @@ export interface TcpSimOptions extends SimLinkOptions {
   readonly timeLimit?: Duration;
   /** TCP settings of both hosts. */
   readonly tcp?: Partial<TcpConfig>;
+  /** The congestion control of both hosts (`tcp.congestionControl`); default l4's (CUBIC). */
+  readonly congestionControl?: CongestionAlgorithm;
   /** Called now and then with the bytes received so far (for a progress bar). */
   readonly progress?: (received: number, total: number) => void;
 }
@@ -32,6 +34,8 @@ export interface TcpSimOptions extends SimLinkOptions {
 export interface TcpSimReport {
   readonly seed: number;
   readonly bytes: number;
+  /** The congestion-control algorithm the sender used. */
+  readonly congestionControl: CongestionAlgorithm;
   /** Every byte arrived and both ends closed. */
   readonly completed: boolean;
   readonly bytesReceived: number;
@@ -54,7 +58,8 @@ const PORT = 5001;
 
 /** Runs one transfer and reports it. Deterministic: the same options give the same report. */
 export function runTcpSim(options: TcpSimOptions): TcpSimReport {
-  const { network, a: client, b: server, link: wire } = simNetwork(options, ['client', 'server'], [0x1111, 0x2222], options.tcp ?? {});
+  const tcp: Partial<TcpConfig> = options.congestionControl === undefined ? options.tcp ?? {} : { ...options.tcp, congestionControl: options.congestionControl };
+  const { network, a: client, b: server, link: wire } = simNetwork(options, ['client', 'server'], [0x1111, 0x2222], tcp);
 
   const listen = server.tcpListen({ port: PORT });
   if (!listen.ok) throw new Error(`simulator: listen failed: ${listen.error}`);
@@ -159,6 +164,7 @@ export function runTcpSim(options: TcpSimOptions): TcpSimReport {
   return {
     seed: options.seed,
     bytes: options.bytes,
+    congestionControl: info.congestionControl,
     completed,
     bytesReceived: received,
     sha256Sent: sentHash.digest('hex'),

@@ -37,6 +37,23 @@ describe('l4 sim', () => {
     assert.ok(lossy.retransmissions > 0);
   });
 
+  test('--cc newreno and --cc cubic: the report and --json say which; cubic is the default', () => {
+    const base = ['sim', '--bytes', '1MiB', '--bandwidth', '10mbit', '--delay', '10ms', '--loss', '1%', '--seed', '5'];
+    for (const cc of ['newreno', 'cubic']) {
+      const json = l4(...base, '--cc', cc, '--json');
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as { congestionControl: string; sha256Sent: string; sha256Received: string };
+      assert.equal(report.congestionControl, cc);
+      assert.equal(report.sha256Received, report.sha256Sent);
+      const text = l4(...base, '--cc', cc);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^congestion +${cc}$`, 'm'));
+    }
+    const byDefault = JSON.parse(l4(...base, '--json').stdout) as { congestionControl: string };
+    assert.equal(byDefault.congestionControl, 'cubic');
+    assert.notEqual(l4(...base, '--cc', 'newreno', '--json').stdout, l4(...base, '--json').stdout, 'a different controller, a different run');
+  });
+
   test('--pcap writes the link\'s packets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'l4-sim-'));
     try {
@@ -58,6 +75,7 @@ describe('l4 sim', () => {
     [['--delay', 'soon'], /--delay/],
     [['--mtu', '100'], /--mtu/],
     [['--protocol', 'sctp'], /--protocol/],
+    [['--cc', 'vegas'], /--cc: 'vegas' is not cubic or newreno/],
   ] as Array<[string[], RegExp]>) {
     test(`bad argument ${args.join(' ')}: one line, exit 2`, () => {
       const r = l4('sim', ...args);

@@ -116,6 +116,9 @@ function newAck(tcb: Tcb, now: Instant, ack: SeqNumber): void {
   tcb.sndUna = ack;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
   const rtt = takeRttSample(tcb, now, ack);
+  // Congestion control's own sample, one per ACK of first transmissions (HyStart++ wants
+  // N_RTT_SAMPLE a round; RFC 6298's estimator above times one segment per round trip).
+  const ackRtt = tcb.ackRttSample(now, ack) ?? rtt;
   tcb.timeouts = 0;
 
   let restartTimer = true;
@@ -137,7 +140,8 @@ function newAck(tcb: Tcb, now: Instant, ack: SeqNumber): void {
     }
   } else {
     tcb.dupAcks = 0;
-    tcb.congestion.onAck(dataAcked, now, rtt);
+    // SND.UNA and SND.MAX let HyStart++ (RFC 9406 4.2) see where its rounds end.
+    tcb.congestion.onAck(dataAcked, now, ackRtt, tcb.sndUna, tcb.sndMax);
   }
 
   // RFC 6298 5.2: "When all outstanding data has been acknowledged, turn off the retransmission

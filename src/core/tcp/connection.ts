@@ -16,7 +16,7 @@
  * The parts: `tcb.ts` (the state), `segment-arrival.ts` (RFC 9293 3.10.7 in order), `ack.ts`
  * (acknowledgments, loss recovery), `receive.ts` (text, FIN, reads, window), `send.ts` (what to
  * transmit, sender timers), `timeouts.ts` (expired timers), `rtt.ts` (RFC 6298),
- * `congestion/` (RFC 5681, RFC 6582).
+ * `congestion/` (RFC 5681, RFC 6582, RFC 9438, RFC 9406).
  */
 import type { Duration, Instant } from '../../time/instant.js';
 import { seqAdd, seqGt, seqLt } from '../../wire/seq.js';
@@ -189,9 +189,15 @@ export class TcpConnection {
 
   /** The next segment to send, or undefined. The payload may be a view into the send buffer: valid until the next call. */
   pollTransmit(now: Instant): TcpRepr | undefined {
-    const seg = nextSegment(this.#tcb, now);
-    if (seg !== undefined) this.#tcb.counters.segmentsSent++;
-    updateSenderTimers(this.#tcb, now);
+    const tcb = this.#tcb;
+    const sndMax = tcb.sndMax;
+    const seg = nextSegment(tcb, now);
+    if (seg !== undefined) {
+      tcb.counters.segmentsSent++;
+      // New data went out: remembered for the per-ACK RTT samples of congestion control.
+      if (tcb.sndMax !== sndMax) tcb.noteTransmission(now);
+    }
+    updateSenderTimers(tcb, now);
     return seg;
   }
 
@@ -312,6 +318,19 @@ export class TcpConnection {
     this.#onApplicationCall();
   }
 
+  /**
+   * The congestion-control algorithm from now on ('cubic' or 'newreno'; l4's analogue of
+   * Linux's TCP_CONGESTION socket option). The new controller takes over cwnd and ssthresh
+   * (see `Tcb.setCongestionAlgorithm`); before the handshake completes it is simply the one the
+   * connection starts with. Returns false, changing nothing, for a name that is not an
+   * algorithm l4 has. Never throws.
+   */
+  setCongestionControl(algorithm: string): boolean {
+    const changed = this.#tcb.setCongestionAlgorithm(algorithm);
+    if (changed) this.#onApplicationCall();
+    return changed;
+  }
+
   /** Free bytes in the send buffer. */
   get sendBufferFree(): number {
     const tcb = this.#tcb;
@@ -337,6 +356,7 @@ export class TcpConnection {
       rto: tcb.rtt.rto,
       cwnd: tcb.congestion.window,
       ssthresh: tcb.congestion.ssthresh,
+      congestionControl: tcb.congestion.algorithm,
       mss: tcb.sendMss,
       sendWindow: tcb.sndWnd,
       receiveWindow: tcb.rcvWnd,

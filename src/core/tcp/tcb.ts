@@ -28,7 +28,7 @@ import type { CongestionController } from './congestion/index.js';
 import { RttEstimator } from './rtt.js';
 import { TimerTable } from './timers.js';
 import { DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
-import type { KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
+import type { CongestionAlgorithm, KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
 
 /** The largest window the 16-bit window field can carry without window scaling (RFC 9293 3.1). */
 export const MAX_WINDOW = 0xffff;
@@ -62,6 +62,13 @@ export const MAX_ACK_POINTS = 16;
 
 /** Replies (resets) queued at most; more are dropped, a cheap rate limit. */
 export const MAX_QUEUED_REPLIES = 8;
+
+/**
+ * First transmissions remembered for per-ACK RTT samples (see `Tcb.noteTransmission`): more
+ * than a 64 KiB window holds at the smallest MSS l4 sends with a default peer (536 bytes: 123
+ * segments). When full, the oldest is forgotten (its ACK then gives no sample, never a wrong one).
+ */
+export const MAX_SEND_TIMES = 256;
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
@@ -174,6 +181,17 @@ export class Tcb {
   // --- Retransmission, RTT and congestion ---
   readonly rtt: RttEstimator;
   congestion: CongestionController;
+  /** The algorithm of `congestion`: `config.congestionControl` until `setCongestionAlgorithm`. */
+  congestionAlgorithm: CongestionAlgorithm;
+  /**
+   * When new data was first sent: a ring of (SND.MAX after the segment, instant), oldest first,
+   * for the per-ACK RTT samples congestion control takes (HyStart++ needs N_RTT_SAMPLE of them
+   * each round; the RFC 6298 estimator times one segment per round trip).
+   */
+  readonly #sendEnds: SeqNumber[] = [];
+  readonly #sendTimes: Instant[] = [];
+  #sendHead = 0;
+  #sendCount = 0;
   /** The segment being timed for an RTT sample: its end sequence number and when it was sent. */
   rttSeq: SeqNumber | undefined;
   rttStart: Instant = 0;
@@ -253,7 +271,10 @@ export class Tcb {
     this.assembler = new Assembler(p.config.outOfOrderLimit);
     this.scratch = new Uint8Array(this.localMss);
     this.rtt = new RttEstimator(p.config);
-    this.congestion = createCongestionController(p.config.congestionControl, { mss: this.sendMss, initialWindow: initialWindow(this.sendMss, false) });
+    this.congestionAlgorithm = p.config.congestionControl;
+    this.congestion = createCongestionController(this.congestionAlgorithm, {
+      mss: this.sendMss, initialWindow: initialWindow(this.sendMss, false), hystart: p.config.hystart,
+    });
     this.#challengeAckLimit = p.challengeAckLimit ?? CHALLENGE_ACK_LIMIT;
   }
 
@@ -369,10 +390,64 @@ export class Tcb {
 
   /** A congestion controller for the established connection (RFC 5681 3.1 initial window). */
   startCongestionControl(): void {
-    this.congestion = createCongestionController(this.config.congestionControl, {
+    this.congestion = createCongestionController(this.congestionAlgorithm, {
       mss: this.sendMss,
       initialWindow: initialWindow(this.sendMss, this.handshakeRetransmitted),
+      hystart: this.config.hystart,
     });
+  }
+
+  /**
+   * Another congestion-control algorithm from now on, carrying cwnd and ssthresh over (during
+   * fast recovery, cwnd is ssthresh: the window recovery would end with, RFC 6582 3.2 step 3
+   * option 2, since the inflation belongs to the old controller's recovery, which ends here).
+   * HyStart++ runs in the new controller only while ssthresh is still the initial one. Returns
+   * false, changing nothing, for a name that is not an algorithm.
+   */
+  setCongestionAlgorithm(algorithm: string): boolean {
+    const old = this.congestion;
+    const next = createCongestionController(algorithm, {
+      mss: this.sendMss,
+      initialWindow: old.inRecovery ? old.ssthresh : old.window,
+      ssthresh: old.ssthresh,
+      hystart: this.config.hystart,
+    });
+    if (next === undefined) return false;
+    this.congestion = next;
+    this.congestionAlgorithm = next.algorithm;
+    return true;
+  }
+
+  /**
+   * New data went out at `now` and SND.MAX moved: remembered for {@link ackRttSample}.
+   * Called by `pollTransmit` for every segment that advanced SND.MAX.
+   */
+  noteTransmission(now: Instant): void {
+    if (this.#sendCount === MAX_SEND_TIMES) {
+      this.#sendHead = (this.#sendHead + 1) % MAX_SEND_TIMES;
+      this.#sendCount--;
+    }
+    const i = (this.#sendHead + this.#sendCount) % MAX_SEND_TIMES;
+    this.#sendEnds[i] = this.sndMax;
+    this.#sendTimes[i] = now;
+    this.#sendCount++;
+  }
+
+  /**
+   * The RTT sample an ACK of everything before `ack` gives: `now` minus when the newest segment
+   * it covers was first sent (the remembered transmissions it covers are forgotten). Undefined
+   * when it covers none. A segment retransmitted since (go-back-N after a timeout, fast
+   * retransmit) makes the sample too long, never too short: good enough for the minimum RTTs
+   * that CUBIC and HyStart++ take, not for RFC 6298's estimator, which keeps Karn's rule.
+   */
+  ackRttSample(now: Instant, ack: SeqNumber): Duration | undefined {
+    let sentAt: Instant | undefined;
+    while (this.#sendCount > 0 && seqLe(this.#sendEnds[this.#sendHead] ?? ack, ack)) {
+      sentAt = this.#sendTimes[this.#sendHead];
+      this.#sendHead = (this.#sendHead + 1) % MAX_SEND_TIMES;
+      this.#sendCount--;
+    }
+    return sentAt === undefined ? undefined : Math.max(0, now - sentAt);
   }
 
   // --- Building segments ---

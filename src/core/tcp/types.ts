@@ -51,8 +51,16 @@ export interface KeepaliveConfig {
   readonly count: number;
 }
 
-/** The congestion-control algorithms l4 offers (CUBIC arrives with issue 6). */
-export type CongestionAlgorithm = 'newreno';
+/**
+ * The congestion-control algorithms l4 offers: CUBIC (RFC 9438), the default, and NewReno
+ * (RFC 5681 + RFC 6582). Issue 6: "CUBIC as the default, NewReno selectable per host and per
+ * socket" — per host with `TcpConfig.congestionControl`, per socket with
+ * `TcpConnection.setCongestionControl`.
+ */
+export type CongestionAlgorithm = 'newreno' | 'cubic';
+
+/** Every {@link CongestionAlgorithm}, for validating a name given as text. */
+export const CONGESTION_ALGORITHMS: readonly CongestionAlgorithm[] = Object.freeze(['cubic', 'newreno']);
 
 /** Per-connection configuration; every field has a default in {@link TCP_DEFAULTS}. */
 export interface TcpConfig {
@@ -81,7 +89,10 @@ export interface TcpConfig {
   readonly keepalive: KeepaliveConfig;
   /** Bytes of out-of-order data held for reassembly (beyond it, segments are dropped and counted). */
   readonly outOfOrderLimit: number;
+  /** The congestion controller of new connections. */
   readonly congestionControl: CongestionAlgorithm;
+  /** HyStart++ (RFC 9406) in the initial slow start, with either algorithm. */
+  readonly hystart: boolean;
 }
 
 /** l4's defaults. Tests and tools override fields with `{ ...TCP_DEFAULTS, ... }`. */
@@ -99,7 +110,8 @@ export const TCP_DEFAULTS: TcpConfig = {
   nagle: true,
   keepalive: { enabled: false, idle: seconds(7200), interval: seconds(75), count: 9 },
   outOfOrderLimit: 256 * 1024,
-  congestionControl: 'newreno',
+  congestionControl: 'cubic',
+  hystart: true,
 };
 
 /** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */
@@ -123,6 +135,8 @@ export interface TcpConnectionInfo {
   /** Congestion window and slow-start threshold, in bytes. */
   readonly cwnd: number;
   readonly ssthresh: number;
+  /** The congestion-control algorithm in use. */
+  readonly congestionControl: CongestionAlgorithm;
   /** The effective send MSS (peer's MSS option, bounded by our path). */
   readonly mss: number;
   /** Peer's advertised window (bytes). */

@@ -7,14 +7,19 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { millis } from '../../../src/time/instant.js';
 import type { TcpConnection } from '../../../src/core/tcp/connection.js';
+import type { CongestionAlgorithm } from '../../../src/core/tcp/types.js';
 import { drain, establishedConnection, expectNothing, expectSent, fromPeer, l, pattern, r, send, toPeer, write } from './harness.js';
 
 const MSS = 1460;
 const STREAM = pattern(20 * MSS);
 
-/** Established, Nagle off, a large send buffer, 20 segments queued; the initial window (3 segments) sent. */
-function sending(): TcpConnection {
-  const conn = establishedConnection({ config: { sendBufferSize: 64 * 1024 } });
+/**
+ * Established, Nagle off, a large send buffer, 20 segments queued; the initial window (3
+ * segments) sent. NewReno: these tests check RFC 5681 / RFC 6582 arithmetic (CUBIC's own
+ * ssthresh is checked below).
+ */
+function sending(congestionControl: CongestionAlgorithm = 'newreno'): TcpConnection {
+  const conn = establishedConnection({ config: { sendBufferSize: 64 * 1024, congestionControl } });
   conn.setNoDelay(true);
   write(conn, STREAM);
   assert.deepEqual(drain(conn).map((s) => s.seq), ['l+1', 'l+1461', 'l+2921']);
@@ -55,6 +60,25 @@ describe('ESTABLISHED: fast retransmit and fast recovery', () => {
     assert.equal(info.ssthresh, 3650, '5 segments in flight: 7300 / 2');
     assert.equal(info.cwnd, 3650 + 3 * MSS);
     assert.equal(info.retransmissions, 1);
+  });
+
+  test('CUBIC: third duplicate ACK: ssthresh = FlightSize * 0.7 (RFC 9438 4.6), cwnd = ssthresh + 3 SMSS; a full ACK ends recovery as RFC 6582 says', () => {
+    const conn = sending('cubic');
+    dupAcks(conn, 2);
+    send(conn, dupAck());
+    // cwnd 5110 + 3*1460 = 9490 over 7300 in flight: one new segment goes with the retransmission.
+    expectSent(conn, 0, [segmentAt(0), segmentAt(5 * MSS)]);
+    const info = conn.info();
+    assert.equal(info.congestionControl, 'cubic');
+    assert.equal(info.ssthresh, Math.floor(5 * MSS * 0.7), '5 segments in flight: 7300 * 0.7');
+    assert.equal(info.cwnd, 5110 + 3 * MSS);
+    send(conn, dupAck());
+    assert.equal(conn.info().cwnd, 5110 + 4 * MSS);
+    expectSent(conn, 0, [segmentAt(6 * MSS)]);
+    // Six segments acknowledged (recover was five): one is still in flight.
+    send(conn, fromPeer({ ack: l(1 + 6 * MSS) }), millis(50));
+    assert.equal(conn.info().cwnd, Math.min(5110, Math.max(MSS, MSS) + MSS));
+    assert.equal(conn.info().ssthresh, 5110);
   });
 
   test('further duplicate ACKs inflate cwnd by one SMSS each and let new data go', () => {

@@ -129,7 +129,7 @@ describe('retransmission timeout (RFC 6298)', () => {
   });
 
   test('RTO: ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 SMSS (RFC 5681 3.1)', () => {
-    const conn = establishedConnection();
+    const conn = establishedConnection({ config: { congestionControl: 'newreno' } });
     write(conn, pattern(4380));
     drain(conn);
     conn.handleTimeout(millis(200));
@@ -140,6 +140,17 @@ describe('retransmission timeout (RFC 6298)', () => {
     send(conn, fromPeer({ ack: l(1461) }), millis(210));
     // Slow start again: two segments for the next ACK.
     assert.deepEqual(drain(conn, millis(210)).map((s) => s.seq), ['l+1461', 'l+2921']);
+  });
+
+  test('RTO under CUBIC: ssthresh = max(FlightSize * 0.7, 2*SMSS), cwnd = 1 SMSS (RFC 9438 4.8)', () => {
+    const conn = establishedConnection();
+    assert.equal(conn.info().congestionControl, 'cubic', 'the default');
+    write(conn, pattern(4380));
+    drain(conn);
+    conn.handleTimeout(millis(200));
+    assert.equal(conn.info().cwnd, 1460);
+    assert.equal(conn.info().ssthresh, Math.floor(4380 * 0.7));
+    expectSent(conn, millis(200), [toPeer({ payload: pattern(1460) })]);
   });
 
   test('timed-out after config.maxRetransmissions', () => {

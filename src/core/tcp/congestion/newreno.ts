@@ -6,6 +6,8 @@
  * starts and ends (it holds `recover`); this class does the arithmetic each RFC step asks for.
  */
 import type { Duration, Instant } from '../../../time/instant.js';
+import type { SeqNumber } from '../../../wire/seq.js';
+import { HyStart, type HyStartPhase } from './hystart.js';
 import type { CongestionController } from './index.js';
 
 /**
@@ -15,19 +17,37 @@ import type { CongestionController } from './index.js';
  */
 export const INITIAL_SSTHRESH = 0x7fff_ffff;
 
+/** Options of {@link NewReno}. */
+export interface NewRenoOptions {
+  /** Start with this ssthresh (bytes) instead of {@link INITIAL_SSTHRESH}. */
+  readonly ssthresh?: number;
+  /** HyStart++ (RFC 9406) in the initial slow start (only while ssthresh is still the initial one). Default false. */
+  readonly hystart?: boolean;
+}
+
 /** RFC 5681 + RFC 6582 NewReno. */
 export class NewReno implements CongestionController {
   readonly algorithm = 'newreno' as const;
   #mss: number;
   #cwnd: number;
-  #ssthresh = INITIAL_SSTHRESH;
+  #ssthresh: number;
   #recovering = false;
   /** Bytes acknowledged in congestion avoidance since cwnd last grew (RFC 5681 3.1, byte counting). */
   #bytesAcked = 0;
+  readonly #hystart: HyStart | undefined;
 
-  constructor(mss: number, initialWindow: number) {
+  constructor(mss: number, initialWindow: number, options: NewRenoOptions = {}) {
     this.#mss = Math.max(1, mss);
     this.#cwnd = Math.max(this.#mss, initialWindow);
+    this.#ssthresh = options.ssthresh ?? INITIAL_SSTHRESH;
+    // RFC 9406 4.3: "An implementation SHOULD use HyStart++ only for the initial slow start
+    // (when the ssthresh is at its initial value of arbitrarily high per [RFC5681])".
+    this.#hystart = options.hystart === true && this.#ssthresh >= INITIAL_SSTHRESH ? new HyStart() : undefined;
+  }
+
+  /** The HyStart++ phase, or undefined when HyStart++ is not used. */
+  get hystartPhase(): HyStartPhase | undefined {
+    return this.#hystart?.phase;
   }
 
   get window(): number {
@@ -52,9 +72,17 @@ export class NewReno implements CongestionController {
     return Math.max(Math.floor(flightSize / 2), 2 * this.#mss);
   }
 
-  onAck(bytesAcked: number, _now: Instant, _rtt: Duration | undefined): void {
+  onAck(bytesAcked: number, _now: Instant, rtt: Duration | undefined, sndUna?: SeqNumber, sndMax?: SeqNumber): void {
     if (bytesAcked <= 0 || this.#recovering) return;
     if (this.#cwnd < this.#ssthresh) {
+      if (this.#hystart?.active) {
+        // HyStart++ (RFC 9406 4.2) grows cwnd in the initial slow start and may end it:
+        // "enter congestion avoidance by setting the ssthresh to the current cwnd".
+        const step = this.#hystart.onAck(bytesAcked, this.#mss, rtt, sndUna, sndMax);
+        this.#cwnd += Math.floor(step.increase);
+        if (step.exitSlowStart) this.#ssthresh = this.#cwnd;
+        return;
+      }
       // RFC 5681 3.1, slow start: "cwnd += min (N, SMSS)" (equation 2), N being the bytes
       // newly acknowledged: appropriate byte counting with a limit of one SMSS (RFC 3465).
       this.#cwnd += Math.min(bytesAcked, this.#mss);
@@ -71,6 +99,8 @@ export class NewReno implements CongestionController {
   }
 
   onLoss(_now: Instant, flightSize: number): void {
+    // RFC 9406 4.2: a loss in slow start or CSS ends HyStart++.
+    this.#hystart?.end();
     // RFC 5681 3.2 step 2: "When the third duplicate ACK is received, a TCP MUST set ssthresh
     // to no more than the value given in equation (4)".
     this.#ssthresh = this.#halvedFlight(flightSize);
@@ -108,6 +138,7 @@ export class NewReno implements CongestionController {
   }
 
   onRetransmitTimeout(_now: Instant, flightSize: number, repeated: boolean): void {
+    this.#hystart?.end();
     // RFC 5681 3.1: "When a TCP sender detects segment loss using the retransmission timer and
     // the given segment has not yet been resent by way of the retransmission timer, the value
     // of ssthresh MUST be set to no more than the value given in equation (4)".
