@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { assertOneLineError, l4 } from '../support/cli.js';
 import { needNetns, TestNamespace, waitForLine } from '../support/netns.js';
@@ -121,29 +120,6 @@ function finished(child: ChildProcess, keepUpTo = 1 << 20): Promise<Finished> {
   });
 }
 
-/** The first line of `child`'s stderr matching `pattern` (l4 nc -v's readiness line); rejects if it exits first or after the guard. */
-function stderrLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const lines = createInterface({ input: child.stderr! });
-    const done = (error?: Error, line?: string): void => {
-      clearTimeout(timer);
-      lines.off('line', onLine);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve(line!);
-    };
-    const onLine = (line: string): void => {
-      seen += `${line}\n`;
-      if (pattern.test(line)) done(undefined, line);
-    };
-    const onExit = (code: number | null): void => done(new Error(`exited ${code} before printing ${pattern}: ${seen}`));
-    const timer = setTimeout(() => done(new Error(`no stderr line matching ${pattern} within ${timeoutMs} ms: ${seen}`)), timeoutMs);
-    lines.on('line', onLine);
-    child.once('exit', onExit);
-  });
-}
-
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -224,7 +200,7 @@ describe('l4 nc against the kernel, over a TUN device in a namespace', { skip: n
     const file = bigFile();
     try {
       const nc = ns.spawnL4('nc', '--tun', 'l4nc3', '--address', '10.88.3.2/24', '--peer', '10.88.3.1', '-v', '-l', '7000');
-      const ready = stderrLine(nc, /^l4 nc: listening on /);
+      const ready = waitForLine(nc, /^l4 nc: listening on /, 20_000, 'stderr');
       const done = finished(nc);
       nc.stdin!.end();
       assert.equal(await ready, 'l4 nc: listening on 10.88.3.2:7000');

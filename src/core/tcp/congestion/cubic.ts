@@ -22,6 +22,7 @@
  * still cuts from what was actually in flight.
  */
 import type { Duration, Instant } from '../../../time/instant.js';
+import { deflateOnPartialAck, inflateOnDuplicateAck, windowAtRecoveryEnd } from './fast-recovery.js';
 import type { SeqNumber } from '../../../wire/seq.js';
 import { HyStart, type HyStartPhase } from './hystart.js';
 import type { CongestionController } from './index.js';
@@ -275,26 +276,17 @@ export class Cubic implements CongestionController {
   }
 
   onDuplicateAck(_now: Instant): void {
-    // RFC 5681 3.2 step 4: "For each additional duplicate ACK received (after the third), cwnd
-    // MUST be incremented by SMSS."
-    if (this.#recovering) this.#cwnd += this.#mss;
+    if (this.#recovering) this.#cwnd = inflateOnDuplicateAck(this.#cwnd, this.#mss);
   }
 
   onPartialAck(bytesAcked: number, _now: Instant): void {
     if (!this.#recovering) return;
-    // RFC 6582 3.2 step 3, partial acknowledgments: "Deflate the congestion window by the
-    // amount of new data acknowledged by the Cumulative Acknowledgment field. If the partial
-    // ACK acknowledges at least one SMSS of new data, then add back SMSS bytes to the
-    // congestion window."
-    this.#cwnd = Math.max(this.#mss, this.#cwnd - Math.max(0, bytesAcked));
-    if (bytesAcked >= this.#mss) this.#cwnd += this.#mss;
+    this.#cwnd = deflateOnPartialAck(this.#cwnd, bytesAcked, this.#mss);
   }
 
   onRecoveryEnd(_now: Instant, flightSize: number): void {
     if (!this.#recovering) return;
-    // RFC 6582 3.2 step 3, full acknowledgments: "Set cwnd to either (1) min (ssthresh,
-    // max(FlightSize, SMSS) + SMSS) or (2) ssthresh". Option (1), as NewReno here.
-    this.#cwnd = Math.min(this.#ssthresh, Math.max(flightSize, this.#mss) + this.#mss);
+    this.#cwnd = windowAtRecoveryEnd(this.#ssthresh, flightSize, this.#mss);
     this.#recovering = false;
   }
 
