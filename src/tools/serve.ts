@@ -45,7 +45,7 @@ export interface RunningServe {
   close(graceMs?: number): Promise<void>;
 }
 
-/** `10.77.0.2:80 <- 10.77.0.1:40000` plus a byte count in units a person reads. */
+/** A byte count in units a person reads: `87 B`, `12.5 KiB`, `50.0 MiB`. */
 function bytes(n: number): string {
   if (n < 10_000) return `${n} B`;
   if (n < 10_000_000) return `${(n / 1024).toFixed(1)} KiB`;
