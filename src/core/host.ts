@@ -293,6 +293,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly #table = new SocketTable();
   readonly #ports: EphemeralPortAllocator;
   readonly #isn: IsnGenerator;
+  /** The keyed hash behind each connection's timestamp-clock offset (RFC 7323 5.4), keyed apart from the ISN's. */
+  readonly #tsOffsets: IsnGenerator;
   /** For choices that need no key: where a listener on port 0 starts looking. */
   readonly #rng: Rng;
   readonly #stats = createHostStats();
@@ -344,6 +346,11 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     this.#udpPorts = new EphemeralPortAllocator(this.#ports.range, rng.fill(new Uint8Array(16)));
     this.#udpRng = rng.fork();
     this.#ipv6FragmentId = this.#udpRng.nextU32();
+    // Drawn last, so that a seed still means the same ISNs, ports and UDP choices as before.
+    // RFC 7323 5.4: "a random offset ... [e.g.] TSval = Timestamp clock + F(localip,
+    // localport, remoteip, remoteport, secretkey)": the ISN's function with its own key (one
+    // key for both would let a peer learn the ISN's offset from the timestamps).
+    this.#tsOffsets = new IsnGenerator(rng.fill(new Uint8Array(16)));
     this.#reassembly = new Reassembler({ ...REASSEMBLY_DEFAULTS, ...config.reassembly });
     this.#icmpErrors = named(config.name, () => new TokenBucket(config.icmpErrorRate?.perSecond, config.icmpErrorRate?.burst));
     for (const iface of this.#ifaces.interfaces()) {
@@ -523,6 +530,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     const connection = TcpConnection.connect({
       config: this.tcpConfig, local, remote: remoteCopy, now,
       iss: this.#isn.isn(now, local, remoteCopy),
+      tsOffset: this.#tsOffsets.hash(local, remoteCopy),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
       onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     });
@@ -874,7 +882,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
     const entry = this.#table.connection(local, remote);
     if (entry !== undefined) {
-      entry.connection.handleSegment(now, seg);
+      const dropped = entry.connection.handleSegment(now, seg);
+      if (dropped !== undefined) this.#drop(dropped);
       this.#afterActivity(entry);
       return;
     }
@@ -905,6 +914,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     const connection = TcpConnection.accept({
       config: this.tcpConfig, local, remote, now,
       iss: this.#isn.isn(now, local, remote),
+      tsOffset: this.#tsOffsets.hash(local, remote),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
       onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },
     }, seg);

@@ -62,6 +62,12 @@ export type HostDropReason =
   | 'listen-unexpected'
   /** A SYN at a listener whose backlog is full. */
   | 'listen-overflow'
+  /**
+   * A TCP segment its connection dropped by PAWS (RFC 7323 5.3 R1): its timestamp is older
+   * than the last one recorded (TS.Recent), an old duplicate from a wrapped sequence space.
+   * It was answered with an ACK.
+   */
+  | 'paws'
   /** A reply (RST, echo reply) the host could not send: no route back and no interface to answer on. */
   | 'no-route'
   /** A reply dropped because too many were already waiting to be sent. */
@@ -86,6 +92,7 @@ export const HOST_DROP_REASONS: Readonly<Record<HostDropReason, string>> = {
   'icmp-stale': 'ICMP error quoting a TCP sequence number outside the send window',
   'listen-unexpected': 'segment other than SYN at a listener',
   'listen-overflow': 'SYN dropped: listen backlog full',
+  'paws': 'TCP segment with an old timestamp (PAWS, RFC 7323): dropped and ACKed',
   'no-route': 'reply without a route back',
   'output-queue-full': 'reply dropped: output queue full',
 };

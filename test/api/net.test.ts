@@ -13,13 +13,14 @@ import { addStack } from '../../src/drivers/virtual/hosts.js';
 import type { LinkOptions } from '../../src/drivers/virtual/impairments.js';
 import type { Socket } from '../../src/api/net.js';
 import type { NodeSystemError } from '../../src/api/errors.js';
+import type { TcpConfig } from '../../src/core/tcp/types.js';
 import { millis } from '../../src/time/instant.js';
 import { drive } from '../support/virtual.js';
 
-function pair(link: LinkOptions = { delay: millis(5) }, seed = 1) {
+function pair(link: LinkOptions = { delay: millis(5) }, seed = 1, tcp: Partial<TcpConfig> = {}) {
   const network = new VirtualNetwork({ seed });
-  const client = addStack(network, { name: 'client', seed: seed + 10, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24', 'fd00::1/64'] }] });
-  const server = addStack(network, { name: 'server', seed: seed + 20, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24', 'fd00::2/64'] }] });
+  const client = addStack(network, { name: 'client', seed: seed + 10, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24', 'fd00::1/64'] }], tcp });
+  const server = addStack(network, { name: 'server', seed: seed + 20, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24', 'fd00::2/64'] }], tcp });
   network.link(client, 'eth0', server, 'eth0', link);
   return { network, client, server };
 }
@@ -101,7 +102,9 @@ describe('net over l4', () => {
   });
 
   test('backpressure: write() returns false, then drain; 4 MiB arrives intact', async () => {
-    const { network, client, server } = pair({ delay: millis(10), bandwidth: 50e6 });
+    // Send buffers smaller than what is written, so that writing has to wait (l4's default,
+    // 16 MiB, would take all 4 MiB at once).
+    const { network, client, server } = pair({ delay: millis(10), bandwidth: 50e6 }, 1, { sendBufferSize: 256 * 1024 });
     const received = createHash('sha256');
     let receivedBytes = 0;
     const srv = server.net.createServer((s) => s.on('data', (c: Buffer) => { received.update(c); receivedBytes += c.length; }));

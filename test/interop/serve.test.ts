@@ -163,6 +163,12 @@ describe('l4 serve on a TUN device, driven by the kernel and real programs', { s
     // Every TCP checksum validated good: all of l4's; the kernel's too but for its 0xffff zero.
     const bad = rows.filter((r) => r['tcp.checksum.status'] !== '1' && (fromL4(r) || r['tcp.checksum'] !== '0xffff'));
     assert.deepEqual(bad, [], 'every TCP checksum validated good');
+    // RFC 7323 with Linux: every SYN-ACK from l4 that answers a kernel SYN offering window scaling
+    // (curl, nc, nmap -sT; nmap -sS's raw SYNs offer nothing) carries the shift and timestamps.
+    const offered = new Set(tsharkFields(capture, ['tcp.srcport'], { displayFilter: 'ip.src == 10.77.0.1 && tcp.flags == 0x002 && tcp.options.wscale.shift', extraArgs: TSHARK_PER_PACKET }).map((r) => r['tcp.srcport']));
+    const synAcks = tsharkFields(capture, ['tcp.dstport', 'tcp.options.wscale.shift', 'tcp.options.timestamp.tsval'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012`, extraArgs: TSHARK_PER_PACKET })
+      .filter((r) => offered.has(r['tcp.dstport']));
+    assert.ok(synAcks.length > 0 && synAcks.every((r) => /^\d+$/.test(r['tcp.options.wscale.shift']!) && /^\d+$/.test(r['tcp.options.timestamp.tsval']!)), `SYN-ACKs from l4 with wscale and TSval: ${JSON.stringify(synAcks)}`);
     // l4's own capture (--pcap) of the same device is clean too.
     const own = captureProblems(join(dir, 'serve.pcap'));
     assert.deepEqual(own, [], JSON.stringify(own.slice(0, 5)));

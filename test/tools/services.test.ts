@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { VirtualNetwork } from '../../src/drivers/virtual/network.js';
 import { addStack } from '../../src/drivers/virtual/hosts.js';
 import type { Stack } from '../../src/api/stack.js';
+import type { TcpConfig } from '../../src/core/tcp/types.js';
 import type { Socket } from '../../src/api/net.js';
 import type { RemoteInfo } from '../../src/api/dgram.js';
 import { HELLO_BODY } from '../../src/tools/hello-server.js';
@@ -43,10 +44,10 @@ interface Lab {
   requests: string[];
 }
 
-function hosts(seed: number): { network: VirtualNetwork; client: Stack; server: Stack } {
+function hosts(seed: number, tcp: Partial<TcpConfig> = {}): { network: VirtualNetwork; client: Stack; server: Stack } {
   const network = new VirtualNetwork({ seed });
-  const client = addStack(network, { name: 'client', seed: seed + 10, interfaces: [{ name: 'eth0', addresses: [`${CLIENT4}/24`, `${CLIENT6}/64`] }] });
-  const server = addStack(network, { name: 'server', seed: seed + 20, privileged: true, interfaces: [{ name: 'eth0', addresses: [`${SERVER4}/24`, `${SERVER6}/64`] }] });
+  const client = addStack(network, { name: 'client', seed: seed + 10, interfaces: [{ name: 'eth0', addresses: [`${CLIENT4}/24`, `${CLIENT6}/64`] }], tcp });
+  const server = addStack(network, { name: 'server', seed: seed + 20, privileged: true, interfaces: [{ name: 'eth0', addresses: [`${SERVER4}/24`, `${SERVER6}/64`] }], tcp });
   network.link(client, 'eth0', server, 'eth0', { delay: millis(2), bandwidth: 200e6 });
   return { network, client, server };
 }
@@ -71,8 +72,8 @@ async function until(network: VirtualNetwork, predicate: () => boolean, what: st
   assert.equal(outcome, 'until', `the network stopped before ${what}`);
 }
 
-async function lab(options: Omit<ServicesOptions, 'clock' | 'onOpen' | 'onClose' | 'onRequest'>, seed = 1): Promise<Lab> {
-  const { network, client, server } = hosts(seed);
+async function lab(options: Omit<ServicesOptions, 'clock' | 'onOpen' | 'onClose' | 'onRequest'>, seed = 1, tcp: Partial<TcpConfig> = {}): Promise<Lab> {
+  const { network, client, server } = hosts(seed, tcp);
   const opened: ConnectionOpened[] = [];
   const closed: ConnectionClosed[] = [];
   const requests: string[] = [];
@@ -294,7 +295,9 @@ describe('startServices: HTTP', () => {
   });
 
   test('over IPv6; a client that resets mid-download is reported with ECONNRESET and the server keeps serving', async () => {
-    const l = await lab({ http: { port: 80, dir } }, 5);
+    // Send buffers smaller than the 3 MiB file (l4's default, 16 MiB, would take it whole at
+    // once), so that the reset finds the server part-way through writing it.
+    const l = await lab({ http: { port: 80, dir } }, 5, { sendBufferSize: 256 * 1024 });
     const six = await drive(l.network, get(l.client, SERVER6, '/sub/small.txt'));
     assert.equal(six.body.toString(), 'small file\n');
     assert.match(l.requests[0]!, /\] - fd00:77::3:\d+ - GET \/sub\/small\.txt$/);
@@ -410,7 +413,9 @@ describe('startServices: echo, discard, chargen, daytime', () => {
   });
 
   test('chargen TCP: RFC 864\'s lines, paced by a reader that stops, until the peer ends', async () => {
-    const l = await lab({ chargen: 19 });
+    // Buffers of 256 KiB: what may still arrive once the peer ends (socket buffer, send queue,
+    // window) is bounded below by them.
+    const l = await lab({ chargen: 19 }, 1, { sendBufferSize: 256 * 1024, receiveBufferSize: 256 * 1024 });
     const sock = l.client.net.connect({ port: 19, host: SERVER4 });
     sock.pause();
     await drive(l.network, once(sock, 'connect'));
@@ -423,7 +428,16 @@ describe('startServices: echo, discard, chargen, daytime', () => {
     await l.network.run({ duration: millis(2000) });
     const later = row();
     assert.ok(later && later.kind === 'connection');
-    assert.equal(later.bytesSent, stalled.bytesSent, 'nothing more is sent to a reader that does not read');
+    // Nothing more is sent but window probes, and they are taken only while they fit the
+    // largest window the reader ever offered: with window scaling the reader announces its
+    // window in units of 2^shift bytes, and once its buffer is full it may announce zero with
+    // less than one unit still open (RFC 7323 2.4: it must take what that earlier window
+    // allowed).
+    const reader = l.client.host.sockets().find((s) => s.kind === 'connection' && s.remote.port === 19);
+    assert.ok(reader && reader.kind === 'connection' && reader.windowScaling.receive !== undefined);
+    const unit = 2 ** reader.windowScaling.receive;
+    assert.ok(later.bytesSent >= stalled.bytesSent && later.bytesSent - stalled.bytesSent < unit,
+      `nothing more is sent to a reader that does not read (${later.bytesSent - stalled.bytesSent} bytes, unit ${unit})`);
     assert.equal(later.sendQueue, stalled.sendQueue);
 
     const chunks: Buffer[] = [];

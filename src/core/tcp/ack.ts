@@ -1,7 +1,8 @@
 /**
  * The sender's side of an arriving acknowledgment (RFC 9293 3.10.7.4, fifth step, once the
  * ACK has been found acceptable): SND.UNA moves and the send buffer releases what it covers,
- * the RTT is sampled (RFC 6298, Karn's rule), the retransmission timer restarts, duplicate
+ * the RTT is sampled (RFC 6298 with Karn's rule, or from the echoed timestamp, RFC 7323 4.1
+ * and Appendix G), the retransmission timer restarts, duplicate
  * ACKs are counted and drive fast retransmit and NewReno recovery (RFC 5681 3.2, RFC 6582),
  * the send window follows the SND.WL1/SND.WL2 rule, and the FIN-related state changes of
  * FIN-WAIT-1, CLOSING and LAST-ACK happen.
@@ -13,24 +14,44 @@
  */
 import type { Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../../wire/seq.js';
-import type { SeqNumber } from '../../wire/seq.js';
+import { TS_CLOCK_TICK, expectedSamples, tsElapsed } from './options.js';
 import type { Incoming } from './segment-arrival.js';
 import type { Tcb } from './tcb.js';
 
 /** In SYN-SENT, an acceptable ACK of our SYN: "SND.UNA should be advanced to equal SEG.ACK". */
-export function acknowledgeSyn(tcb: Tcb, now: Instant, ack: SeqNumber): void {
-  tcb.sndUna = ack;
-  if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
-  takeRttSample(tcb, now, ack);
+export function acknowledgeSyn(tcb: Tcb, now: Instant, seg: Incoming): void {
+  const flight = tcb.flightSize;
+  tcb.advanceUna(seg.ack);
+  if (seqLt(tcb.sndNxt, seg.ack)) tcb.sndNxt = seg.ack;
+  takeRttSample(tcb, now, seg, flight);
   tcb.timeouts = 0;
   tcb.probesUnanswered = 0;
 }
 
-/** RFC 6298: a sample when the ACK covers the timed segment (only ever a first transmission: Karn). */
-function takeRttSample(tcb: Tcb, now: Instant, ack: SeqNumber): number | undefined {
-  if (tcb.rttSeq === undefined || !seqGe(ack, tcb.rttSeq)) return undefined;
+/**
+ * The RTT sample of an ACK that advanced SND.UNA (`flight` bytes were outstanding before it),
+ * fed to the RFC 6298 estimator.
+ *
+ * With timestamps (RFC 7323 4.1): "RTT = Snd.TSclock - SEG.TSecr", from every such ACK (4.2:
+ * "RTTM ... using only those segments that advance the left edge"), each one of
+ * ExpectedSamples in the round trip (Appendix G). The echo names the transmission the peer
+ * acknowledged, so a retransmitted segment's ACK gives a good sample: Karn's problem does
+ * not arise. Without timestamps (or for an ACK that lacks them): RFC 6298, a sample only when
+ * the ACK covers the one timed segment, a first transmission (Karn's rule, RFC 6298 3).
+ */
+function takeRttSample(tcb: Tcb, now: Instant, seg: Incoming, flight: number): number | undefined {
+  const timed = tcb.rttSeq !== undefined && seqGe(seg.ack, tcb.rttSeq);
+  if (timed) tcb.rttSeq = undefined;
+  if (tcb.tsEnabled && seg.hasTimestamps) {
+    const ticks = tsElapsed(tcb.tsClock(now), seg.tsEcr, tcb.tsAge(now));
+    if (ticks !== undefined) {
+      const sample = ticks * TS_CLOCK_TICK;
+      tcb.rtt.onSample(sample, expectedSamples(flight, tcb.sendMss));
+      return sample;
+    }
+  }
+  if (!timed) return undefined;
   const sample = now - tcb.rttStart;
-  tcb.rttSeq = undefined;
   tcb.rtt.onSample(sample);
   return sample;
 }
@@ -47,7 +68,7 @@ export function processAck(tcb: Tcb, now: Instant, seg: Incoming): boolean {
   if (seqGt(ack, tcb.sndUna)) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on the
     // retransmission queue that are thereby entirely acknowledged are removed."
-    newAck(tcb, now, ack);
+    newAck(tcb, now, seg);
   } else if (isDuplicateAck(tcb, seg)) {
     // "If the ACK is a duplicate (SEG.ACK =< SND.UNA), it can be ignored" — by the state
     // machine; loss recovery counts it.
@@ -107,15 +128,17 @@ function isDuplicateAck(tcb: Tcb, seg: Incoming): boolean {
 }
 
 /** An ACK that acknowledges new sequence space. */
-function newAck(tcb: Tcb, now: Instant, ack: SeqNumber): void {
+function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
+  const ack = seg.ack;
+  const flight = tcb.flightSize;
   const dataAcked = Math.max(0, Math.min(tcb.sendBuffer.length, seqDiff(ack, tcb.sendBufferSeq)));
   if (dataAcked > 0) {
     tcb.sendBuffer.dequeue(dataAcked);
     tcb.sendBufferSeq = seqAdd(tcb.sendBufferSeq, dataAcked);
   }
-  tcb.sndUna = ack;
+  tcb.advanceUna(ack);
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
-  const rtt = takeRttSample(tcb, now, ack);
+  const rtt = takeRttSample(tcb, now, seg, flight);
   // Congestion control's own sample, one per ACK of first transmissions (HyStart++ wants
   // N_RTT_SAMPLE a round; RFC 6298's estimator above times one segment per round trip).
   const ackRtt = tcb.ackRttSample(now, ack) ?? rtt;
@@ -140,6 +163,10 @@ function newAck(tcb: Tcb, now: Instant, ack: SeqNumber): void {
     }
   } else {
     tcb.dupAcks = 0;
+    // RFC 6582's test "the Cumulative Acknowledgment field covers more than recover" holds from
+    // here until the next loss; recover follows SND.UNA so that it stays true on a connection
+    // that sends more than 2^31 bytes without a loss (modular comparison would turn it false).
+    if (seqGt(tcb.sndUna, tcb.recover)) tcb.recover = seqAdd(tcb.sndUna, -1);
     // SND.UNA and SND.MAX let HyStart++ (RFC 9406 4.2) see where its rounds end.
     tcb.congestion.onAck(dataAcked, now, ackRtt, tcb.sndUna, tcb.sndMax);
   }

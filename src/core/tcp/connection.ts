@@ -26,6 +26,7 @@ import type { Endpoint } from '../endpoint.js';
 import type { IcmpError, IcmpErrorKind } from '../icmp/errors.js';
 import { readReceived } from './receive.js';
 import { handleSegmentArrival, sanitize } from './segment-arrival.js';
+import type { SegmentDrop } from './segment-arrival.js';
 import { nextSegment, updateSenderTimers } from './send.js';
 import { Tcb, type TcbParams } from './tcb.js';
 import { runExpiredTimers } from './timeouts.js';
@@ -34,6 +35,7 @@ import type { TcpConnectionInfo, TcpEvent, TcpState } from './types.js';
 
 export { CHALLENGE_ACK_LIMIT, MAX_DELAYED_ACK, MAX_WINDOW, MIN_PEER_MSS } from './tcb.js';
 export type { TimerKind } from './timers.js';
+export type { SegmentDrop } from './segment-arrival.js';
 
 /** What a connection is made from. */
 export interface TcpConnectionParams extends TcbParams {
@@ -89,7 +91,9 @@ export class TcpConnection {
     tcb.passive = true;
     tcb.state = 'SYN-RECEIVED';
     tcb.counters.segmentsReceived++;
-    tcb.synchronizeReceive(seg.seq, seg.options);
+    tcb.synchronizeReceive(seg.seq, seg.options, p.now);
+    // RFC 7323 2.2: "The Window field in a segment where the SYN bit is set (i.e., a <SYN> or
+    // <SYN,ACK>) MUST NOT be scaled."
     tcb.sndWnd = seg.window;
     tcb.sndWl1 = seg.seq;
     tcb.sndWl2 = tcb.iss;
@@ -115,13 +119,18 @@ export class TcpConnection {
     return this.#tcb.state;
   }
 
-  /** A segment for this socket pair (checksum already verified by the host). RFC 9293 3.10.7 order. Never throws. */
-  handleSegment(now: Instant, seg: TcpRepr): void {
+  /**
+   * A segment for this socket pair (checksum already verified by the host). RFC 9293 3.10.7
+   * order. Returns the reason when the segment was dropped for one the host counts ('paws':
+   * RFC 7323 5.3), else undefined. Never throws.
+   */
+  handleSegment(now: Instant, seg: TcpRepr): SegmentDrop | undefined {
     const una = this.#tcb.sndUna;
-    handleSegmentArrival(this.#tcb, now, seg);
+    const dropped = handleSegmentArrival(this.#tcb, now, seg);
     // New data acknowledged: the path works, an earlier soft error no longer explains anything.
     if (this.#tcb.sndUna !== una) this.#tcb.softError = undefined;
     updateSenderTimers(this.#tcb, now);
+    return dropped;
   }
 
   /**
@@ -164,7 +173,8 @@ export class TcpConnection {
 
   /**
    * The path takes segments of at most `mss` bytes (the host learned a smaller path MTU,
-   * RFC 1191 / RFC 8201). The send MSS only ever goes down; when it does, whatever is in
+   * RFC 1191 / RFC 8201); the payload is that less the options every segment carries (the
+   * timestamps, RFC 9293 3.7.1). The send MSS only ever goes down; when it does, whatever is in
    * flight is sent again in segments of the new size, from SND.UNA (RFC 1191 6.5: "TCP
    * should ... retransmit", as Linux's tcp_simple_retransmit, without a congestion
    * response: the loss said nothing about congestion). Returns true when the path MSS went down.
@@ -174,9 +184,10 @@ export class TcpConnection {
     const m = Math.max(1, Math.floor(mss));
     if (!(m < tcb.pathMss) || tcb.state === 'CLOSED') return false;
     tcb.pathMss = m;
-    if (m < tcb.sendMss) {
-      tcb.sendMss = m;
-      tcb.congestion.setMss(m);
+    const payload = Math.max(1, m - tcb.optionSpace);
+    if (payload < tcb.sendMss) {
+      tcb.sendMss = payload;
+      tcb.congestion.setMss(payload);
       if (tcb.synAcked && tcb.flightSize > 0) {
         tcb.sndNxt = tcb.sndUna;
         tcb.rttSeq = undefined;
@@ -365,6 +376,8 @@ export class TcpConnection {
       bytesReceived: tcb.counters.bytesReceived,
       segmentsSent: tcb.counters.segmentsSent,
       segmentsReceived: tcb.counters.segmentsReceived,
+      windowScaling: { send: tcb.sndWindShift, receive: tcb.rcvWindShift },
+      timestamps: tcb.tsEnabled,
     };
   }
 

@@ -14,7 +14,6 @@
 import type { Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
-import { MAX_WINDOW } from './tcb.js';
 import type { Tcb } from './tcb.js';
 
 /** Text that the seventh step accepted, `dataSeq` at or after RCV.NXT. */
@@ -149,8 +148,7 @@ export function readReceived(tcb: Tcb, max: number | undefined): Uint8Array | un
   const peerMaySend = tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2';
   if (peerMaySend && tcb.rcvSynchronized) {
     const current = tcb.rcvWnd;
-    const buff = Math.min(tcb.receiveBuffer.capacity, MAX_WINDOW);
-    if (tcb.potentialWindow - current >= tcb.windowUpdateThreshold && current <= buff / 2) tcb.ackNow = true;
+    if (tcb.potentialWindow - current >= tcb.windowUpdateThreshold && current <= tcb.receiveWindowMax / 2) tcb.ackNow = true;
   }
   return out;
 }

@@ -3,8 +3,19 @@
  * (RTTVAR), and the RTO derived from them, with exponential backoff.
  *
  * Contract: the estimator only does arithmetic; the connection decides which samples are
- * valid (Karn's rule: never a segment that was retransmitted, RFC 6298 3) and when to back
- * off. Durations are integer microseconds; the RTO is always within [minRto, maxRto].
+ * valid (Karn's rule: never a segment that was retransmitted, RFC 6298 3 — unless the
+ * sample comes from an echoed timestamp, RFC 7323 4.1, which names the transmission it
+ * times) and when to back off. Durations are integer microseconds; the RTO is always within
+ * [minRto, maxRto].
+ *
+ * Many samples per round trip (RFC 7323 Appendix G). With timestamps every ACK of new data
+ * gives a sample, where RFC 6298 assumed one per round trip; fed with the usual gains, SRTT
+ * and RTTVAR would forget their history within a fraction of a round trip. Appendix G: "use
+ * alpha' and beta' instead ... alpha' = alpha / ExpectedSamples, beta' = beta /
+ * ExpectedSamples", with "ExpectedSamples = ceiling(FlightSize / (SMSS * 2))". l4 does that:
+ * the connection passes ExpectedSamples with each timestamp sample (1 for the one timed
+ * segment per round trip without timestamps), so a round trip's samples together move SRTT
+ * and RTTVAR about as much as one sample did.
  */
 import type { Duration } from '../../time/instant.js';
 import { seconds } from '../../time/instant.js';
@@ -43,14 +54,14 @@ export class RttEstimator {
     this.#rto = this.#clamp(bounds.initialRto);
   }
 
-  /** Smoothed RTT, undefined before the first sample. */
+  /** Smoothed RTT (whole µs), undefined before the first sample. */
   get srtt(): Duration | undefined {
-    return this.#srtt;
+    return this.#srtt === undefined ? undefined : Math.round(this.#srtt);
   }
 
-  /** RTT variation, undefined before the first sample. */
+  /** RTT variation (whole µs), undefined before the first sample. */
   get rttvar(): Duration | undefined {
-    return this.#rttvar;
+    return this.#rttvar === undefined ? undefined : Math.round(this.#rttvar);
   }
 
   /** The current RTO, backoff included. */
@@ -70,9 +81,13 @@ export class RttEstimator {
     return Math.min(this.#bounds.maxRto, Math.max(this.#bounds.minRto, Math.round(rto)));
   }
 
-  /** A valid RTT measurement `r` (RFC 6298 2.2 and 2.3). */
-  onSample(r: Duration): void {
+  /**
+   * A valid RTT measurement `r` (RFC 6298 2.2 and 2.3), one of about `expectedSamples` this
+   * round trip (RFC 7323 Appendix G: the gains are divided by it; default 1).
+   */
+  onSample(r: Duration, expectedSamples = 1): void {
     const rtt = Math.max(0, r);
+    const n = Number.isFinite(expectedSamples) ? Math.max(1, expectedSamples) : 1;
     if (this.#srtt === undefined || this.#rttvar === undefined) {
       // RFC 6298 2.2: "When the first RTT measurement R is made, the host MUST set
       //   SRTT <- R
@@ -85,11 +100,14 @@ export class RttEstimator {
       //   RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|
       //   SRTT <- (1 - alpha) * SRTT + alpha * R'
       // The value of SRTT used in the update to RTTVAR is its value before updating SRTT".
-      this.#rttvar = (1 - BETA) * this.#rttvar + BETA * Math.abs(this.#srtt - rtt);
-      this.#srtt = (1 - ALPHA) * this.#srtt + ALPHA * rtt;
+      // RFC 7323 Appendix G: alpha' = alpha / ExpectedSamples, beta' = beta / ExpectedSamples.
+      const alpha = ALPHA / n;
+      const beta = BETA / n;
+      this.#rttvar = (1 - beta) * this.#rttvar + beta * Math.abs(this.#srtt - rtt);
+      this.#srtt = (1 - alpha) * this.#srtt + alpha * rtt;
     }
-    this.#srtt = Math.round(this.#srtt);
-    this.#rttvar = Math.round(this.#rttvar);
+    // Kept unrounded: with Appendix G's small gains one sample may move SRTT by less than a
+    // microsecond, and rounding at every step would lose those moves altogether.
     this.#rto = this.#clamp(this.#srtt + Math.max(CLOCK_GRANULARITY, K * this.#rttvar));
     // A fresh sample ends the backoff: the RTO is recomputed from it (Karn's algorithm keeps the
     // backed-off RTO only until a valid sample arrives).

@@ -9,9 +9,16 @@
  * queued replies for `send.ts`; it never builds data segments itself.
  *
  * The order: CLOSED (3.10.7.1); LISTEN belongs to the host's listener (3.10.7.2, see
- * `TcpConnection.accept`); SYN-SENT (3.10.7.3); then, for the other states (3.10.7.4): check
- * the sequence number, the RST bit, (security: not implemented), the SYN bit, the ACK field,
- * the URG bit, the segment text, the FIN bit.
+ * `TcpConnection.accept`); SYN-SENT (3.10.7.3); then, for the other states (3.10.7.4): PAWS
+ * (RFC 7323 5.3, before the sequence number check), check the sequence number (and record
+ * the peer's timestamp, RFC 7323 4.3), the RST bit, (security: not implemented), the SYN
+ * bit, the ACK field, the URG bit, the segment text, the FIN bit.
+ *
+ * RFC 7323 3.2 adds: "If a non-<RST> segment is received without a TSopt, a TCP SHOULD
+ * silently drop the segment." l4 does not: such a segment is processed without timestamp
+ * checks, as Linux and FreeBSD (its default since 2021) do — a middlebox that strips options
+ * from some segments would otherwise stall the connection, and RFC 5961's checks guard
+ * against blind injection either way.
  */
 import type { Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqInWindow, seqLe, seqLt, seqMax } from '../../wire/seq.js';
@@ -19,8 +26,12 @@ import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
 import { acknowledgeSyn, processAck } from './ack.js';
+import { PAWS_IDLE_LIMIT, findTimestamps, tsBefore } from './options.js';
 import { receiveFin, receiveText } from './receive.js';
 import type { Tcb } from './tcb.js';
+
+/** Why the connection dropped a segment, for the host's counters (most drops are the RFC's ordinary answers and not counted). */
+export type SegmentDrop = 'paws';
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
@@ -44,6 +55,11 @@ export class Incoming {
   fin = false;
   /** SEG.LEN as it arrived (data plus SYN plus FIN), before any trimming. */
   wireLength = 0;
+  /** The segment carried a Timestamps option (RFC 7323 3.2); its values follow. */
+  hasTimestamps = false;
+  /** SEG.TSval and SEG.TSecr (0 without the option). */
+  tsVal = 0;
+  tsEcr = 0;
 
   /** Fills the record from `repr` as the wire would have carried it: 32-bit numbers, 16-bit window, 8 flag bits. */
   load(repr: TcpRepr): this {
@@ -57,6 +73,9 @@ export class Incoming {
     this.fin = (this.flags & TcpFlags.FIN) !== 0;
     this.dataSeq = (this.flags & TcpFlags.SYN) !== 0 ? seqAdd(this.seq, 1) : this.seq;
     this.wireLength = segLen(this);
+    this.tsVal = 0;
+    this.tsEcr = 0;
+    this.hasTimestamps = findTimestamps(this.options, this);
     return this;
   }
 }
@@ -81,21 +100,28 @@ function segLen(seg: Pick<Incoming, 'flags' | 'payload'>): number {
   return seg.payload.length + (has(seg, TcpFlags.SYN) ? 1 : 0) + (has(seg, TcpFlags.FIN) ? 1 : 0);
 }
 
-/** Processes one arriving segment (RFC 9293 3.10.7). */
-export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): void {
+/**
+ * Processes one arriving segment (RFC 9293 3.10.7). Returns why it was dropped when the host
+ * counts that reason (PAWS), else undefined.
+ */
+export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): SegmentDrop | undefined {
   const seg = INCOMING.load(repr);
   tcb.counters.segmentsReceived++;
+  // RFC 7323 2.2: "The window field (SEG.WND) of every outgoing segment, with the exception of
+  // <SYN> segments, MUST be right-shifted by Rcv.Wind.Shift bits" — so the peer's, on every
+  // segment without SYN, is shifted left by Snd.Wind.Shift: "SND.WND = SEG.WND << Snd.Wind.Shift".
+  if (tcb.sndWindShift !== undefined && !has(seg, TcpFlags.SYN)) seg.window *= 2 ** tcb.sndWindShift;
   switch (tcb.state) {
     case 'CLOSED':
       closedState(tcb, seg);
-      return;
+      return undefined;
     case 'LISTEN':
-      return;
+      return undefined;
     case 'SYN-SENT':
       synSentState(tcb, now, seg);
-      return;
+      return undefined;
     default:
-      otherStates(tcb, now, seg);
+      return otherStates(tcb, now, seg);
   }
 }
 
@@ -135,8 +161,8 @@ function synSentState(tcb: Tcb, now: Instant, seg: Incoming): void {
   // "Fourth, check the SYN bit: ... RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ. SND.UNA
   // should be advanced to equal SEG.ACK (if there is an ACK), and any segments on the
   // retransmission queue that are thereby acknowledged should be removed."
-  tcb.synchronizeReceive(seg.seq, seg.options);
-  if (ackPresent) acknowledgeSyn(tcb, now, seg.ack);
+  tcb.synchronizeReceive(seg.seq, seg.options, now);
+  if (ackPresent) acknowledgeSyn(tcb, now, seg);
   if (tcb.synAcked) {
     // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to ESTABLISHED,
     // form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
@@ -226,7 +252,7 @@ function trimToWindow(tcb: Tcb, seg: Incoming): void {
 }
 
 /** RFC 9293 3.10.7.4, for SYN-RECEIVED and the synchronized states. */
-function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
+function otherStates(tcb: Tcb, now: Instant, seg: Incoming): SegmentDrop | undefined {
   // Simultaneous open, RFC 9293 Figure 8 line 6: in SYN-RECEIVED, the peer's SYN,ACK (its SYN
   // again, now acknowledging ours) moves us to ESTABLISHED. Its SYN lies before RCV.NXT; trimmed
   // off as the paragraph above allows, what remains is an ACK at RCV.NXT. (Linux accepts this
@@ -235,6 +261,45 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
       && seg.seq === tcb.irs && seqGt(seg.ack, tcb.iss) && seqLe(seg.ack, tcb.sndMax)) {
     seg.seq = seqAdd(seg.seq, 1);
     seg.flags &= ~TcpFlags.SYN;
+  }
+
+  // --- PAWS (RFC 7323 5.3), before the sequence number check. ---
+  // "R1) If there is a Timestamps option in the arriving segment, SEG.TSval < TS.Recent,
+  // TS.Recent is valid (see later discussion), and the RST bit is not set, then treat the
+  // arriving segment as not acceptable: Send an acknowledgment in reply as specified in
+  // [RFC793], page 69 and drop the segment."
+  if (tcb.tsEnabled && seg.hasTimestamps && !has(seg, TcpFlags.RST) && tsBefore(seg.tsVal, tcb.tsRecent)) {
+    if (now - tcb.tsRecentAge > PAWS_IDLE_LIMIT) {
+      // 5.5: TS.Recent is no longer valid after 24 days without an update (the peer's clock
+      // may have wrapped since): Appendix D, "If the connection has been idle more than 24
+      // days, save SEG.TSval in variable TS.Recent".
+      tcb.tsRecent = seg.tsVal;
+      tcb.tsRecentAge = now;
+    } else {
+      tcb.counters.pawsDropped++;
+      unacceptable(tcb, now, seg);
+      return 'paws';
+    }
+  }
+
+  // RFC 7323 4.3 (2): "If: SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then SEG.TSval
+  // is copied to TS.Recent; otherwise, it is ignored" (RFC 1323 asked for SEG.SEQ <=
+  // Last.ACK.sent < SEG.SEQ + SEG.LEN, which never takes a pure ACK's timestamp). With
+  // delayed ACKs, the segment that began the unacknowledged data keeps its TSval (4.3 (A));
+  // an out-of-order segment lies beyond Last.ACK.sent and does not count (B); the one that
+  // fills the hole starts at Last.ACK.sent and does (C). Where: before the acceptability test,
+  // as Appendix D places it ("If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then save
+  // SEG.TSval in variable TS.Recent" comes before "If an incoming segment is not acceptable,
+  // an acknowledgment should be sent"): a retransmission of data we already hold (our ACK was
+  // lost) then gets an ACK echoing the retransmission's TSval, not the original's — otherwise
+  // the peer's RTT sample would span its whole retransmission timeout, inflate its RTO, and
+  // the next lost ACK would inflate it more. Segments that far behind RCV.NXT no window of
+  // ours could have covered them are not taken (a blind attacker would otherwise move TS.Recent
+  // ahead and have PAWS drop the real segments), nor are resets.
+  if (tcb.tsEnabled && seg.hasTimestamps && !has(seg, TcpFlags.RST) && !tsBefore(seg.tsVal, tcb.tsRecent)
+      && seqLe(seg.seq, tcb.lastAckSent) && seqDiff(tcb.rcvNxt, seg.seq) <= tcb.receiveBuffer.capacity) {
+    tcb.tsRecent = seg.tsVal;
+    tcb.tsRecentAge = now;
   }
 
   // --- First, check the sequence number. ---
@@ -254,7 +319,7 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
       zeroWindowRefusal = true;
     } else {
       unacceptable(tcb, now, seg);
-      return;
+      return undefined;
     }
   }
   trimToWindow(tcb, seg);
@@ -269,7 +334,7 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
     // TCP MUST drop the unacceptable segment and stop processing the incoming packet further."
     if (seg.seq === tcb.rcvNxt) resetByPeer(tcb);
     else tcb.challengeAck(now);
-    return;
+    return undefined;
   }
 
   // (Third, security and compartment: not implemented.)
@@ -281,21 +346,21 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
     // simply ends, quietly ("the user need not be informed").
     if (tcb.state === 'SYN-RECEIVED' && tcb.passive) {
       tcb.enterClosed();
-      return;
+      return undefined;
     }
     // "RFC 5961 recommends that in these synchronized states, if the SYN bit is set,
     // irrespective of the sequence number, TCP endpoints MUST send a "challenge ACK" to the
     // remote peer: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. After sending the acknowledgment, TCP
     // implementations MUST drop the unacceptable segment and stop processing further."
     tcb.challengeAck(now);
-    return;
+    return undefined;
   }
 
   // --- Fifth, check the ACK field. ---
   // "if the ACK bit is off, drop the segment and return"
   if (!has(seg, TcpFlags.ACK)) {
     if (zeroWindowRefusal) tcb.ackNow = true;
-    return;
+    return undefined;
   }
   if (!tcb.synAcked) {
     // SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE in SYN-RECEIVED): "If SND.UNA < SEG.ACK =<
@@ -305,7 +370,7 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
     // RFC 5961's ACK check below is for the synchronized states.)
     if (!(seqLt(tcb.sndUna, seg.ack) && seqLe(seg.ack, tcb.sndMax))) {
       tcb.queueReset(seg.ack);
-      return;
+      return undefined;
     }
     establish(tcb, now, seg, tcb.state === 'SYN-RECEIVED' ? 'ESTABLISHED' : 'keep');
   }
@@ -319,15 +384,16 @@ function otherStates(tcb: Tcb, now: Instant, seg: Incoming): void {
   // (after an injected segment, say) would otherwise answer each other's ACKs forever.
   if (seqLt(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd)) || seqGt(seg.ack, tcb.sndMax)) {
     tcb.challengeAck(now);
-    return;
+    return undefined;
   }
-  if (!processAck(tcb, now, seg)) return;
+  if (!processAck(tcb, now, seg)) return undefined;
   if (zeroWindowRefusal) tcb.ackNow = true;
   // The peer is alive: keepalive starts over (RFC 1122 4.2.3.6 probes only an idle connection).
   tcb.keepaliveProbes = 0;
   if (tcb.keepalive.enabled && tcb.timers.isSet('keepalive')) tcb.timers.set('keepalive', now + tcb.keepalive.idle);
 
   urgTextFin(tcb, now, seg);
+  return undefined;
 }
 
 /** Steps six to eight of RFC 9293 3.10.7.4: URG, segment text, FIN (on the trimmed segment). */

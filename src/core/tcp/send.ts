@@ -21,7 +21,7 @@ import { millis, seconds } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
-import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
+import type { TcpRepr } from '../../wire/tcp.js';
 import type { Tcb } from './tcb.js';
 
 /** RFC 9293 3.8.6.2.1: "The override timeout should be in the range 0.1 - 1.0 seconds." */
@@ -36,17 +36,17 @@ export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
   if (tcb.synNeeded) return synSegment(tcb, now);
   if (tcb.state === 'SYN-SENT') return undefined;
   const ackPoint = tcb.ackPoints.shift();
-  if (ackPoint !== undefined) return tcb.laggingAck(ackPoint);
+  if (ackPoint !== undefined) return tcb.laggingAck(now, ackPoint);
   if (tcb.dupAcksOwed > 0) {
     tcb.dupAcksOwed--;
-    return bareAck(tcb);
+    return bareAck(tcb, now);
   }
   if (tcb.keepaliveNow) {
     tcb.keepaliveNow = false;
     // RFC 1122 4.2.3.6: "Such a segment generally contains SEG.SEQ = SND.NXT-1 and may or may not
     // contain one garbage octet of data." We send none: the peer finds the sequence number old
     // and answers with an ACK.
-    return tcb.segment(TcpFlags.ACK, seqAdd(tcb.sndMax, -1));
+    return tcb.segment(now, TcpFlags.ACK, seqAdd(tcb.sndMax, -1));
   }
   if (tcb.canSendData) {
     if (tcb.retransmitNow) {
@@ -62,7 +62,7 @@ export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
     const seg = dataSegment(tcb, now);
     if (seg !== undefined) return seg;
   }
-  if (tcb.ackNow) return bareAck(tcb);
+  if (tcb.ackNow) return bareAck(tcb, now);
   return undefined;
 }
 
@@ -71,18 +71,19 @@ export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
  * and an ACK numbered below what the peer has received would be unacceptable to it (RFC 9293
  * 3.10.7.4) and its acknowledgment ignored.
  */
-function bareAck(tcb: Tcb): TcpRepr {
-  return tcb.segment(TcpFlags.ACK, tcb.sndMax);
+function bareAck(tcb: Tcb, now: Instant): TcpRepr {
+  return tcb.segment(now, TcpFlags.ACK, tcb.sndMax);
 }
 
 /**
  * Our SYN (SYN-SENT: RFC 9293 3.10.1 "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent") or
  * SYN,ACK (<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>), with our MSS option (3.7.1: "TCP implementations
- * SHOULD send an MSS Option in every SYN segment"). No window scale, SACK or timestamps yet.
+ * SHOULD send an MSS Option in every SYN segment") and, as configured and negotiated, window
+ * scale and timestamps (`Tcb.synOptions`). No SACK yet.
  */
 function synSegment(tcb: Tcb, now: Instant): TcpRepr {
   tcb.synNeeded = false;
-  const options: TcpOption[] = [{ kind: 'mss', value: tcb.localMss }];
+  const options = tcb.synOptions(now);
   const flags = tcb.rcvSynchronized ? TcpFlags.SYN | TcpFlags.ACK : TcpFlags.SYN;
   if (tcb.synTransmitted) {
     tcb.counters.retransmissions++;
@@ -95,7 +96,7 @@ function synSegment(tcb: Tcb, now: Instant): TcpRepr {
     }
   }
   if (!tcb.timers.isSet('retransmit')) tcb.timers.set('retransmit', now + tcb.rtt.rto);
-  return tcb.segment(flags, tcb.iss, undefined, options);
+  return tcb.segment(now, flags, tcb.iss, undefined, options);
 }
 
 /**
@@ -130,7 +131,7 @@ function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: bool
   // the timer is not running, start it running so that it will expire after RTO seconds".
   // Window probes run on the persist timer instead.
   if (!probe && !tcb.timers.isSet('retransmit')) tcb.timers.set('retransmit', now + tcb.rtt.rto);
-  return tcb.segment(flags, seq, payload);
+  return tcb.segment(now, flags, seq, payload);
 }
 
 /** Data bytes sent and unacknowledged from SND.UNA, and whether the FIN follows them. */

@@ -17,7 +17,7 @@ import { Assembler } from '../../storage/assembler.js';
 import { RingBuffer } from '../../storage/ring-buffer.js';
 import type { Duration, Instant } from '../../time/instant.js';
 import { seconds } from '../../time/instant.js';
-import { seqAdd, seqDiff, seqGt, seqLe } from '../../wire/seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqMax } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
@@ -25,13 +25,26 @@ import type { Endpoint } from '../endpoint.js';
 import type { IcmpErrorKind } from '../icmp/errors.js';
 import { createCongestionController, initialWindow } from './congestion/index.js';
 import type { CongestionController } from './congestion/index.js';
+import {
+  MAX_WINDOW_FIELD, MAX_WINDOW_SHIFT, TIMESTAMPS_OPTION_SPACE, TS_CLOCK_TICK, findTimestamps, findWindowScale, timestampsOptions,
+  tsClock, windowShiftFor,
+} from './options.js';
+import type { TimestampValues } from './options.js';
 import { RttEstimator } from './rtt.js';
 import { TimerTable } from './timers.js';
 import { DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
 import type { CongestionAlgorithm, KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
 
 /** The largest window the 16-bit window field can carry without window scaling (RFC 9293 3.1). */
-export const MAX_WINDOW = 0xffff;
+export const MAX_WINDOW = MAX_WINDOW_FIELD;
+
+/**
+ * The share of the receive buffer kept out of the offered window while window scaling is in
+ * use, for rounding (see `Tcb.windowField`): a scaled window is announced in units of
+ * 2^shift bytes, and rounding up so that the right edge the peer saw never moves left lets
+ * the edge creep forward by less than a unit per ACK.
+ */
+export const ROUNDING_RESERVE_FRACTION = 1 / 16;
 
 /**
  * The smallest MSS we accept from a peer. A peer announcing a tiny MSS would make us cut the
@@ -72,6 +85,9 @@ export const MAX_SEND_TIMES = 256;
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
+const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+/** Where `#negotiateOptions` reads the peer's SYN timestamps (negotiation never re-enters). */
+const PEER_TIMESTAMPS: TimestampValues = { tsVal: 0, tsEcr: 0 };
 
 /** What a connection's state is made from (`TcpConnectionParams` adds the owner's hook). */
 export interface TcbParams {
@@ -85,6 +101,11 @@ export interface TcbParams {
   readonly now: Instant;
   /** Challenge ACKs per second (RFC 5961 7); default {@link CHALLENGE_ACK_LIMIT}. */
   readonly challengeAckLimit?: number;
+  /**
+   * The offset of this connection's timestamp clock (RFC 7323 5.4), chosen by the host from
+   * the socket pair and a secret, as the ISN is; default 0.
+   */
+  readonly tsOffset?: number;
 }
 
 /** Counters `info()` reports. */
@@ -98,6 +119,8 @@ export interface TcbCounters {
   outOfOrderDropped: number;
   /** Challenge ACKs not sent because of the RFC 5961 7 limit. */
   challengeAcksSuppressed: number;
+  /** Segments dropped by PAWS (RFC 7323 5.3 R1): a timestamp older than TS.Recent. */
+  pawsDropped: number;
 }
 
 /** The state of one connection. */
@@ -146,6 +169,35 @@ export class Tcb {
   softError: IcmpErrorKind | undefined;
   /** The largest segment seen from the peer (its sending MSS, for the every-second-segment ACK rule). */
   rcvMss: number;
+
+  // --- RFC 7323: window scale and timestamps ---
+  /** The shift our SYN offers in its Window Scale option; undefined when window scaling is off. */
+  readonly offeredWindowShift: number | undefined;
+  /**
+   * Snd.Wind.Shift (RFC 7323 2.2): the peer's shift, applied to SEG.WND of every segment
+   * without SYN. Undefined until both SYNs have carried the option (then no scaling at all).
+   */
+  sndWindShift: number | undefined;
+  /** Rcv.Wind.Shift: our shift, applied to the windows we send (never on a SYN). Undefined: no scaling. */
+  rcvWindShift: number | undefined;
+  /** The peer's SYN asked for a shift above 14: RFC 7323 2.3 "use 14 instead", and the situation is noted here. */
+  peerWindowShiftClamped = false;
+  /** Snd.TS.OK (RFC 7323 Appendix D): both SYNs carried the Timestamps option. */
+  tsEnabled = false;
+  /** The offset of our timestamp clock (see {@link TcbParams.tsOffset}). */
+  readonly tsOffset: number;
+  /** When the connection began: no echo can be older than our clock then. */
+  readonly startedAt: Instant;
+  /** TS.Recent (RFC 7323 4.3): the peer's timestamp we echo in TSecr. */
+  tsRecent = 0;
+  /** When TS.Recent was last set (RFC 7323 5.5: it is invalid after 24 days without an update). */
+  tsRecentAge: Instant = 0;
+  /** Last.ACK.sent (RFC 7323 4.3): the acknowledgment number of the last ACK we sent. */
+  lastAckSent: SeqNumber = 0;
+  /** Option bytes on every non-SYN segment (12 with timestamps), taken from the MSS (RFC 9293 3.7.1). */
+  optionSpace = 0;
+  /** Receive-buffer bytes kept out of the offered window for rounding (see {@link ROUNDING_RESERVE_FRACTION}). */
+  rcvReserve = 0;
 
   // --- Receive sequence variables ---
   irs: SeqNumber = 0;
@@ -238,6 +290,7 @@ export class Tcb {
   sendBlocked = false;
   /** CLOSED was reached; 'closed' is reported once the last reply has been transmitted. */
   closedPending = false;
+  #synAcked = false;
   readonly #challengeAckLimit: number;
   #challengeWindowStart: Instant = -Infinity;
   #challengeAcks = 0;
@@ -245,7 +298,7 @@ export class Tcb {
   readonly timers = new TimerTable();
   readonly counters: TcbCounters = {
     retransmissions: 0, bytesSent: 0, bytesReceived: 0, segmentsSent: 0, segmentsReceived: 0,
-    outOfOrderDropped: 0, challengeAcksSuppressed: 0,
+    outOfOrderDropped: 0, challengeAcksSuppressed: 0, pawsDropped: 0,
   };
 
   constructor(p: TcbParams) {
@@ -276,6 +329,19 @@ export class Tcb {
       mss: this.sendMss, initialWindow: initialWindow(this.sendMss, false), hystart: p.config.hystart,
     });
     this.#challengeAckLimit = p.challengeAckLimit ?? CHALLENGE_ACK_LIMIT;
+    this.offeredWindowShift = p.config.windowScaling ? windowShiftFor(this.receiveBuffer.capacity) : undefined;
+    this.tsOffset = (p.tsOffset ?? 0) >>> 0;
+    this.startedAt = p.now;
+  }
+
+  /** Snd.TSclock (RFC 7323 4.1) at `now`. */
+  tsClock(now: Instant): number {
+    return tsClock(now, this.tsOffset);
+  }
+
+  /** Ticks of the timestamp clock since the connection began (the oldest echo that can be ours). */
+  tsAge(now: Instant): number {
+    return Math.floor(now / TS_CLOCK_TICK) - Math.floor(this.startedAt / TS_CLOCK_TICK);
   }
 
   /** The MSS to assume when the peer sends no MSS option (RFC 9293 3.7.1, by address family). */
@@ -285,9 +351,19 @@ export class Tcb {
 
   // --- Sequence-space questions ---
 
-  /** Our SYN has been acknowledged (SND.UNA > ISS). */
+  /**
+   * Our SYN has been acknowledged (SND.UNA > ISS). Remembered rather than compared: after
+   * 2^31 bytes SND.UNA is no longer "after" ISS in modular arithmetic, and a connection that
+   * fast would believe itself back in its handshake.
+   */
   get synAcked(): boolean {
-    return seqGt(this.sndUna, this.iss);
+    return this.#synAcked;
+  }
+
+  /** SND.UNA moved to `ack` (beyond ISS: the SYN is acknowledged from now on). */
+  advanceUna(ack: SeqNumber): void {
+    this.sndUna = ack;
+    if (seqGt(ack, this.iss)) this.#synAcked = true;
   }
 
   /** Our FIN has been sent (it is before SND.MAX). */
@@ -325,7 +401,10 @@ export class Tcb {
     return this.unsentBytes > 0 || this.finUnsent;
   }
 
-  /** The receive window currently advertised: RCV.WND = right edge - RCV.NXT. */
+  /**
+   * The receive window: RCV.WND = right edge - RCV.NXT, where the right edge is the largest
+   * the peer has been offered (a scaled window may announce slightly less, see `windowField`).
+   */
   get rcvWnd(): number {
     return this.rcvSynchronized ? Math.max(0, seqDiff(this.rcvRightEdge, this.rcvNxt)) : Math.min(this.receiveBuffer.free, MAX_WINDOW);
   }
@@ -342,9 +421,22 @@ export class Tcb {
 
   // --- The receive window (RFC 9293 3.8.6.2.2) ---
 
-  /** The window the free buffer space would allow, capped by the 16-bit field. */
+  /**
+   * The largest window the field can announce: 65,535 bytes, or 65,535 << Rcv.Wind.Shift once
+   * window scaling is in use (RFC 7323 2.2).
+   */
+  get maxFieldWindow(): number {
+    return MAX_WINDOW * 2 ** (this.rcvWindShift ?? 0);
+  }
+
+  /** RCV.BUFF: the most we ever offer (the buffer less the rounding reserve, within what the field can say). */
+  get receiveWindowMax(): number {
+    return Math.min(this.receiveBuffer.capacity - this.rcvReserve, this.maxFieldWindow);
+  }
+
+  /** The window the free buffer space would allow (less the rounding reserve), capped by what the field can say. */
   get potentialWindow(): number {
-    return Math.min(this.receiveBuffer.free, MAX_WINDOW);
+    return Math.max(0, Math.min(this.receiveBuffer.free - this.rcvReserve, this.maxFieldWindow));
   }
 
   /**
@@ -354,8 +446,38 @@ export class Tcb {
    * where Fr is a fraction whose recommended value is 1/2". RCV.BUFF is what we can advertise.
    */
   get windowUpdateThreshold(): number {
-    const buff = Math.min(this.receiveBuffer.capacity, MAX_WINDOW);
-    return Math.max(1, Math.min(Math.floor(buff / 2), this.sendMss));
+    return Math.max(1, Math.min(Math.floor(this.receiveWindowMax / 2), this.sendMss));
+  }
+
+  /**
+   * The window field of a segment acknowledging `ack` (not a SYN): RCV.WND >> Rcv.Wind.Shift.
+   *
+   * Rounding. RFC 7323 2.4: with a scale factor the right edge can only be announced in units
+   * of 2^shift bytes, so once RCV.NXT has moved by a number of bytes that is not a multiple of
+   * the unit, "the TCP will have to either advertise a new window that is beyond what it
+   * previously advertised (and perhaps beyond the buffer) or will have to advertise a smaller
+   * window, which will cause the TCP window to shrink". RFC 9293 3.8.6 asks the receiver not
+   * to shrink the window (SHLD-14), so l4 rounds up, and the right edge it accepts up to moves
+   * to what the peer now sees; the rounding reserve (`rcvReserve`) keeps that inside the
+   * buffer. Only when the buffer cannot hold the rounded-up edge (the reserve used up because
+   * the application stopped reading) is the field rounded down, an announced edge less than
+   * one unit short of the largest one offered; segments up to that largest edge are still
+   * accepted ("The receiver MUST honor, as in window, any segment that would have been in
+   * window for any <ACK> sent by the receiver", RFC 7323 2.4).
+   */
+  windowField(ack: SeqNumber): number {
+    const wnd = Math.max(0, seqDiff(this.rcvRightEdge, ack));
+    const shift = this.rcvWindShift ?? 0;
+    if (shift === 0) return Math.min(wnd, MAX_WINDOW);
+    const unit = 2 ** shift;
+    // The bytes the ring can hold from `ack` on: what lies before RCV.NXT is in it already.
+    const room = Math.max(0, seqDiff(this.rcvNxt, ack)) + this.receiveBuffer.free;
+    let field = Math.ceil(wnd / unit);
+    if (field * unit > room) field = Math.floor(wnd / unit);
+    field = Math.min(field, MAX_WINDOW);
+    const edge = seqAdd(ack, field * unit);
+    if (seqGt(edge, this.rcvRightEdge)) this.rcvRightEdge = edge;
+    return field;
   }
 
   /** Moves the right edge if receiver SWS avoidance allows it (never to the left). */
@@ -369,11 +491,17 @@ export class Tcb {
     }
   }
 
-  /** Starts the receive side at the peer's SYN (RFC 9293 3.10.7.2 and 3.10.7.3: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ). */
-  synchronizeReceive(synSeq: SeqNumber, options: readonly TcpOption[]): void {
+  /**
+   * Starts the receive side at the peer's SYN (RFC 9293 3.10.7.2 and 3.10.7.3: RCV.NXT <-
+   * SEG.SEQ+1, IRS <- SEG.SEQ), and settles the options both SYNs had to carry: the send MSS,
+   * window scaling and timestamps (RFC 7323 2.2, 3.2).
+   */
+  synchronizeReceive(synSeq: SeqNumber, options: readonly TcpOption[], now: Instant): void {
     this.irs = synSeq;
     this.rcvNxt = seqAdd(synSeq, 1);
     this.rcvSynchronized = true;
+    this.lastAckSent = this.rcvNxt;
+    this.#negotiateOptions(options, now);
     this.rcvRightEdge = seqAdd(this.rcvNxt, this.potentialWindow);
     // RFC 9293 3.7.1: "the TCP endpoint MUST use a default MSS of 536 bytes (IPv4) or 1220 bytes
     // (IPv6) if no MSS option is received, and Eff.snd.MSS is computed from the smaller of that
@@ -383,9 +511,55 @@ export class Tcb {
       if (o !== null && typeof o === 'object' && o.kind === 'mss' && Number.isInteger(o.value) && o.value > 0 && o.value <= 0xffff) peerMss = o.value;
     }
     this.peerMss = peerMss;
-    this.sendMss = Math.min(this.localMss, this.pathMss, Math.max(MIN_PEER_MSS, peerMss ?? this.defaultPeerMss));
+    // RFC 9293 3.7.1: "Eff.snd.MSS = min(SendMSS+20, MMS_S) - TCPhdrsize - IPoptionsize",
+    // TCPhdrsize counting the options every segment carries (the timestamps).
+    this.sendMss = Math.max(1, Math.min(this.localMss, this.pathMss, Math.max(MIN_PEER_MSS, peerMss ?? this.defaultPeerMss)) - this.optionSpace);
     this.rcvMss = this.sendMss;
     this.congestion.setMss(this.sendMss);
+  }
+
+  /**
+   * Window scaling and timestamps from the peer's SYN (or SYN,ACK). RFC 7323 2.2: "Both
+   * sides must send Window Scale options in their <SYN> segments to enable window scaling in
+   * either direction"; 2.3: "If a Window Scale option is received with a shift.cnt value
+   * larger than 14, the TCP SHOULD log the error but MUST use 14 instead of the specified
+   * value." 3.2: "Once TSopt has been successfully negotiated, that is both <SYN> and
+   * <SYN,ACK> contain TSopt, the TSopt MUST be sent in every non-<RST> segment".
+   */
+  #negotiateOptions(options: readonly TcpOption[], now: Instant): void {
+    const peerShift = findWindowScale(options);
+    if (this.offeredWindowShift !== undefined && peerShift !== undefined) {
+      this.peerWindowShiftClamped = peerShift > MAX_WINDOW_SHIFT;
+      this.sndWindShift = Math.min(peerShift, MAX_WINDOW_SHIFT);
+      this.rcvWindShift = this.offeredWindowShift;
+      this.rcvReserve = this.rcvWindShift === 0 ? 0
+        : Math.min(this.receiveBuffer.capacity, Math.max(2 ** this.rcvWindShift, Math.ceil(this.receiveBuffer.capacity * ROUNDING_RESERVE_FRACTION)));
+    }
+    if (this.config.timestamps && findTimestamps(options, PEER_TIMESTAMPS)) {
+      this.tsEnabled = true;
+      this.tsRecent = PEER_TIMESTAMPS.tsVal;
+      this.tsRecentAge = now;
+      this.optionSpace = TIMESTAMPS_OPTION_SPACE;
+    }
+  }
+
+  /** The options of our SYN (SYN-SENT) or SYN,ACK (after the peer's SYN): MSS, window scale, timestamps. */
+  synOptions(now: Instant): TcpOption[] {
+    // RFC 9293 3.7.1: "TCP implementations SHOULD send an MSS Option in every SYN segment".
+    const options: TcpOption[] = [{ kind: 'mss', value: this.localMss }];
+    // RFC 7323 2.2: "This option MAY be sent in an initial <SYN> segment ... It MAY also be
+    // sent in a <SYN,ACK> segment, but only if a Window Scale option was received in the
+    // initial <SYN> segment."
+    const shift = this.rcvSynchronized ? this.rcvWindShift : this.offeredWindowShift;
+    if (shift !== undefined) options.push(NOP, { kind: 'window-scale', shift });
+    // RFC 7323 3.2: TSopt "MAY be sent in an initial <SYN> segment ... and MAY be sent in a
+    // <SYN,ACK> segment only if it received a TSopt in the initial <SYN>"; "If the ACK bit is
+    // not set in the outgoing TCP header, the sender of that segment SHOULD set the TSecr
+    // field to zero."
+    if (this.rcvSynchronized ? this.tsEnabled : this.config.timestamps) {
+      options.push(...timestampsOptions(this.tsClock(now), this.rcvSynchronized ? this.tsRecent : 0));
+    }
+    return options;
   }
 
   /** A congestion controller for the established connection (RFC 5681 3.1 initial window). */
@@ -453,18 +627,22 @@ export class Tcb {
   // --- Building segments ---
 
   /**
-   * A segment from this connection: ACK-bearing segments carry RCV.NXT and the receive window
-   * (after the receiver SWS rule had its say), and count as the ACK owed.
+   * A segment from this connection at `now`: ACK-bearing segments carry RCV.NXT and the
+   * receive window (after the receiver SWS rule had its say), and count as the ACK owed. A
+   * SYN's window is never scaled (RFC 7323 2.2); other segments get the scaled field. Once
+   * timestamps are on, every segment but a RST carries <TSval=Snd.TSclock, TSecr=TS.Recent>
+   * (RFC 7323 3.2, Appendix D), unless `options` are given (the SYN's own).
    */
-  segment(flags: number, seq: SeqNumber, payload: Uint8Array = EMPTY, options: readonly TcpOption[] = NO_OPTIONS): TcpRepr {
+  segment(now: Instant, flags: number, seq: SeqNumber, payload: Uint8Array = EMPTY, options?: readonly TcpOption[]): TcpRepr {
     let ack = 0;
     let window = 0;
+    if ((flags & TcpFlags.ACK) !== 0) ack = this.rcvNxt;
     if ((flags & TcpFlags.RST) === 0) {
       this.updateReceiveWindow();
-      window = Math.min(this.rcvWnd, MAX_WINDOW);
+      window = (flags & TcpFlags.SYN) !== 0 ? Math.min(this.rcvWnd, MAX_WINDOW) : this.windowField(ack);
     }
     if ((flags & TcpFlags.ACK) !== 0) {
-      ack = this.rcvNxt;
+      this.noteAckSent(ack);
       this.ackNow = false;
       this.ackDueAt = undefined;
       this.bytesSinceAck = 0;
@@ -472,7 +650,7 @@ export class Tcb {
     }
     return {
       srcPort: this.local.port, dstPort: this.remote.port, seqNumber: seq >>> 0, ackNumber: ack >>> 0,
-      flags, reserved: 0, window, urgentPointer: 0, options, optionsPadding: 0, payload,
+      flags, reserved: 0, window, urgentPointer: 0, options: options ?? this.segmentOptions(now, flags), optionsPadding: 0, payload,
     };
   }
 
@@ -480,12 +658,29 @@ export class Tcb {
    * A bare ACK of an earlier RCV.NXT (`ack`, one of `ackPoints`): the window it carries keeps
    * the right edge where it is.
    */
-  laggingAck(ack: SeqNumber): TcpRepr {
-    const window = Math.max(0, Math.min(MAX_WINDOW, seqDiff(this.rcvRightEdge, ack)));
+  laggingAck(now: Instant, ack: SeqNumber): TcpRepr {
+    const window = this.windowField(ack);
+    this.noteAckSent(ack);
     return {
       srcPort: this.local.port, dstPort: this.remote.port, seqNumber: this.sndMax, ackNumber: ack >>> 0,
-      flags: TcpFlags.ACK, reserved: 0, window, urgentPointer: 0, options: NO_OPTIONS, optionsPadding: 0, payload: EMPTY,
+      flags: TcpFlags.ACK, reserved: 0, window, urgentPointer: 0, options: this.segmentOptions(now, TcpFlags.ACK), optionsPadding: 0, payload: EMPTY,
     };
+  }
+
+  /** The options of a segment other than a SYN: the timestamps once negotiated, never on a RST (RFC 7323 3.2). */
+  segmentOptions(now: Instant, flags: number): readonly TcpOption[] {
+    if (!this.tsEnabled || (flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
+    return timestampsOptions(this.tsClock(now), this.tsRecent);
+  }
+
+  /**
+   * An ACK of `ack` is being sent: Last.ACK.sent (RFC 7323 4.3, "the ACK field from the last
+   * segment sent"). An ACK point sent late acknowledges less than one already sent; keeping
+   * the highest is what the rule needs ("Last.ACK.sent will equal RCV.NXT except when <ACK>s
+   * have been delayed").
+   */
+  noteAckSent(ack: SeqNumber): void {
+    this.lastAckSent = seqMax(this.lastAckSent, ack);
   }
 
   /** An ACK is due now for "every second full-sized segment"; one already due keeps its own. */

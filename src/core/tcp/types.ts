@@ -93,12 +93,34 @@ export interface TcpConfig {
   readonly congestionControl: CongestionAlgorithm;
   /** HyStart++ (RFC 9406) in the initial slow start, with either algorithm. */
   readonly hystart: boolean;
+  /**
+   * Offer the Window Scale option (RFC 7323 2) on our SYN, and answer it on our SYN,ACK. Off,
+   * the window is at most 65,535 bytes whatever the buffers (the 16-bit field of RFC 9293).
+   */
+  readonly windowScaling: boolean;
+  /**
+   * Offer the Timestamps option (RFC 7323 3) on our SYN, and answer it on our SYN,ACK: RTT
+   * measurement from every ACK (RTTM, 4) and protection against wrapped sequence numbers
+   * (PAWS, 5) once both SYNs carried it.
+   */
+  readonly timestamps: boolean;
 }
 
-/** l4's defaults. Tests and tools override fields with `{ ...TCP_DEFAULTS, ... }`. */
+/**
+ * l4's defaults. Tests and tools override fields with `{ ...TCP_DEFAULTS, ... }`.
+ *
+ * The buffers are sized for a long fat path: 16 MiB holds the bandwidth-delay product of
+ * 1 Gbit/s over 100 ms (12.5 MB) with room to spare, so window scaling (shift 9) lets one
+ * connection fill such a link. The rings allocate memory only as bytes arrive
+ * (`storage/ring-buffer.ts`), so an idle connection pays nothing for the size; a busy one
+ * holds at most what its peer or its application has actually queued. The out-of-order
+ * bound follows the receive buffer: out-of-order bytes live in the receive ring itself, so
+ * the ring's capacity is their memory bound, and the assembler adds only its range list
+ * (at most 64 ranges).
+ */
 export const TCP_DEFAULTS: TcpConfig = {
-  sendBufferSize: 256 * 1024,
-  receiveBufferSize: 256 * 1024,
+  sendBufferSize: 16 * 1024 * 1024,
+  receiveBufferSize: 16 * 1024 * 1024,
   msl: seconds(30),
   initialRto: seconds(1),
   minRto: millis(200),
@@ -109,9 +131,11 @@ export const TCP_DEFAULTS: TcpConfig = {
   delayedAck: millis(40),
   nagle: true,
   keepalive: { enabled: false, idle: seconds(7200), interval: seconds(75), count: 9 },
-  outOfOrderLimit: 256 * 1024,
+  outOfOrderLimit: 16 * 1024 * 1024,
   congestionControl: 'cubic',
   hystart: true,
+  windowScaling: true,
+  timestamps: true,
 };
 
 /** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */
@@ -151,4 +175,13 @@ export interface TcpConnectionInfo {
   /** Segments sent and received. */
   readonly segmentsSent: number;
   readonly segmentsReceived: number;
+  /**
+   * Window scaling (RFC 7323 2) as negotiated: `send` is Snd.Wind.Shift (the peer's shift,
+   * applied to the windows it sends), `receive` is Rcv.Wind.Shift (ours, applied to the
+   * windows we send). Both undefined when either SYN lacked the option (or before the
+   * peer's SYN has been seen).
+   */
+  readonly windowScaling: { readonly send: number | undefined; readonly receive: number | undefined };
+  /** True when both SYNs carried the Timestamps option (RFC 7323 3.2): RTTM and PAWS are on. */
+  readonly timestamps: boolean;
 }

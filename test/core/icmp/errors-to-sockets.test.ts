@@ -201,14 +201,18 @@ describe('ICMP errors to TCP', () => {
       for (const x of chunks) { got.set(x, at); at += x.length; }
       assert.deepEqual(got, data);
       assert.ok(bounced >= 1);
-      assert.equal(c.info().mss, pathMtu - (family === 4 ? 40 : 60));
+      // The payload: the path's MTU less the IP and TCP headers and the 12 bytes of the
+      // timestamps both l4 ends negotiate (RFC 7323 3.2, RFC 9293 3.7.1).
+      const payload = pathMtu - (family === 4 ? 40 : 60) - 12;
+      assert.ok(c.info().timestamps);
+      assert.equal(c.info().mss, payload);
       assert.equal(a.pathMtu(net.now, ip(dst)), pathMtu);
       assert.equal(a.stats.icmp.pathMtuUpdates, 1);
       // A new connection to the same destination starts with the path's MSS...
       const r2 = a.tcpConnect(net.now, { remote: { address: ip(dst), port: 8080 } });
       assert.ok(r2.ok);
       net.run(() => r2.connection.state === 'ESTABLISHED');
-      assert.equal(r2.connection.info().mss, pathMtu - (family === 4 ? 40 : 60));
+      assert.equal(r2.connection.info().mss, payload);
       // ... until the entry ages out (10 minutes).
       assert.equal(a.pathMtu(net.now + seconds(601), ip(dst)), 1500);
     });

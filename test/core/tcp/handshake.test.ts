@@ -113,7 +113,8 @@ describe('SYN-SENT', () => {
       now += rto;
       assert.equal(conn.pollTimeout(), now);
       conn.handleTimeout(now);
-      expectSent(conn, now, [ourSyn()]);
+      // The same SYN, its TSval from the clock of the moment (RFC 7323 3.2).
+      expectSent(conn, now, [ourSyn({ now })]);
     }
     now += seconds(4);
     assert.equal(conn.pollTimeout(), now);
@@ -127,7 +128,7 @@ describe('SYN-SENT', () => {
   test('SYN-SENT: after a retransmitted SYN no RTT sample, RTO 3 s (RFC 6298 5.7), IW one segment (RFC 5681 3.1)', () => {
     const conn = synSentConnection();
     conn.handleTimeout(seconds(1));
-    expectSent(conn, seconds(1), [ourSyn()]);
+    expectSent(conn, seconds(1), [ourSyn({ now: seconds(1) })]);
     send(conn, fromPeer({ flags: SYN | ACK, seq: REMOTE_ISS, ack: l(1), options: [{ kind: 'mss', value: 1460 }] }), seconds(1) + millis(50));
     const info = conn.info();
     assert.equal(info.srtt, undefined);
@@ -338,12 +339,13 @@ describe('MSS negotiation (RFC 9293 3.7.1)', () => {
     assert.equal(conn.info().mss, 64);
   });
 
-  test('window scale, SACK-permitted and timestamps from the peer are ignored; we send none', () => {
-    const conn = TcpConnection.accept(params(), fromPeer({
+  test('window scaling and timestamps off: the peer\'s window scale, SACK-permitted and timestamps are ignored; we send none', () => {
+    const config = { windowScaling: false, timestamps: false };
+    const conn = TcpConnection.accept(params({ config }), fromPeer({
       flags: SYN, seq: REMOTE_ISS, ack: 0,
       options: [{ kind: 'mss', value: 1200 }, { kind: 'window-scale', shift: 7 }, { kind: 'sack-permitted' }, { kind: 'timestamps', tsVal: 1, tsEcr: 0 }, { kind: 'nop' }],
     }));
-    expectSent(conn, 0, [ourSynAck()]);
+    expectSent(conn, 0, [ourSynAck({ config })]);
     // Without window scaling agreed, the window field is taken as is.
     send(conn, fromPeer({ window: 100, options: [{ kind: 'timestamps', tsVal: 2, tsEcr: 3 }, { kind: 'nop' }, { kind: 'nop' }] }));
     assert.equal(conn.info().sendWindow, 100);

@@ -12,6 +12,11 @@
  * window of 8192; after the peer's FIN, 8191: the FIN takes a sequence number and the right
  * edge of the window stays where it was), our MSS is 1460, the peer announces MSS 1460 and a window of 65535, delayed
  * ACKs are off (every in-order segment is ACKed at once), Nagle is on.
+ *
+ * Window scaling and timestamps (RFC 7323) are on, as in l4's defaults: our SYN offers them
+ * (window scale 0 for the 8 KiB buffer; TSval = `now` in ms, the harness's timestamp offset
+ * being 0, TSecr 0). The peer's SYN carries neither unless a test asks (`peerWindowShift`,
+ * `peerTsVal`), so after the handshake segments carry no options and windows are unscaled.
  */
 import assert from 'node:assert/strict';
 import { formatTcpFlags, TcpFlags } from '../../../src/wire/tcp.js';
@@ -23,6 +28,7 @@ import type { Endpoint } from '../../../src/core/endpoint.js';
 import { TcpConnection } from '../../../src/core/tcp/connection.js';
 import type { TcpConnectionParams } from '../../../src/core/tcp/connection.js';
 import { TCP_DEFAULTS } from '../../../src/core/tcp/types.js';
+import { windowShiftFor } from '../../../src/core/tcp/options.js';
 import type { TcpConfig, TcpEvent } from '../../../src/core/tcp/types.js';
 
 export const LOCAL: Endpoint = { address: Uint8Array.of(10, 0, 0, 1), port: 80 };
@@ -183,13 +189,17 @@ export interface FactoryOptions {
   peerMss?: number | null;
   /** The window of the peer's SYN and of its handshake ACK. */
   peerWindow?: number;
+  /** The peer's SYN carries a Window Scale option with this shift (none when undefined). */
+  peerWindowShift?: number;
+  /** The peer's SYN carries a Timestamps option with this TSval (none when undefined). */
+  peerTsVal?: number;
   now?: Instant;
 }
 
 /** Connection parameters for the harness's socket pair. */
 export function params(o: FactoryOptions = {}): TcpConnectionParams {
   return {
-    config: { ...TEST_CONFIG, ...o.config },
+    config: configOf(o),
     local: LOCAL, remote: REMOTE, iss: LOCAL_ISS, mss: o.mss ?? LOCAL_MSS, now: o.now ?? 0,
   };
 }
@@ -198,19 +208,51 @@ function mssOption(value: number): TcpOption[] {
   return [{ kind: 'mss', value }];
 }
 
-/** The options of the peer's SYN for these factory options. */
-export function peerSynOptions(o: FactoryOptions = {}): TcpOption[] {
-  return o.peerMss === null ? [] : mssOption(o.peerMss ?? 1460);
+/** NOP, NOP, TSopt: what a segment carries once timestamps are on (RFC 7323 Appendix A). */
+export function tsOptions(tsVal: number, tsEcr: number): TcpOption[] {
+  return [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal, tsEcr }];
 }
 
-/** The SYN we send (window: our buffer, capped at 65535). */
+/** Our timestamp clock at `now` (the harness's offset is 0): milliseconds. */
+export function ourTs(now: Instant = 0): number {
+  return Math.floor(now / 1000);
+}
+
+/** The options of the peer's SYN (or SYN,ACK, echoing `tsEcr`) for these factory options. */
+export function peerSynOptions(o: FactoryOptions = {}, tsEcr = 0): TcpOption[] {
+  const options = o.peerMss === null ? [] : mssOption(o.peerMss ?? 1460);
+  if (o.peerWindowShift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift: o.peerWindowShift });
+  if (o.peerTsVal !== undefined) options.push(...tsOptions(o.peerTsVal, tsEcr));
+  return options;
+}
+
+/** The configuration the factories run with. */
+function configOf(o: FactoryOptions): TcpConfig {
+  return { ...TEST_CONFIG, ...o.config };
+}
+
+/** The shift our SYN offers for this configuration (undefined: window scaling off). */
+export function ourWindowShift(o: FactoryOptions = {}): number | undefined {
+  const config = configOf(o);
+  return config.windowScaling ? windowShiftFor(config.receiveBufferSize) : undefined;
+}
+
+/** The SYN we send (window: our buffer, capped at 65535; window scale and timestamps as configured). */
 export function ourSyn(o: FactoryOptions = {}): TcpRepr {
-  return toPeer({ flags: SYN, seq: LOCAL_ISS, ack: 0, options: mssOption(o.mss ?? LOCAL_MSS), window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
+  const options = mssOption(o.mss ?? LOCAL_MSS);
+  const shift = ourWindowShift(o);
+  if (shift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift });
+  if (configOf(o).timestamps) options.push(...tsOptions(ourTs(o.now), 0));
+  return toPeer({ flags: SYN, seq: LOCAL_ISS, ack: 0, options, window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
 }
 
-/** The SYN,ACK we send. */
+/** The SYN,ACK we send: window scale and timestamps only when the peer's SYN had them (RFC 7323 2.2, 3.2). */
 export function ourSynAck(o: FactoryOptions = {}): TcpRepr {
-  return toPeer({ flags: SYN | ACK, seq: LOCAL_ISS, ack: r(1), options: mssOption(o.mss ?? LOCAL_MSS), window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
+  const options = mssOption(o.mss ?? LOCAL_MSS);
+  const shift = ourWindowShift(o);
+  if (shift !== undefined && o.peerWindowShift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift });
+  if (configOf(o).timestamps && o.peerTsVal !== undefined) options.push(...tsOptions(ourTs(o.now), o.peerTsVal));
+  return toPeer({ flags: SYN | ACK, seq: LOCAL_ISS, ack: r(1), options, window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
 }
 
 /** The peer's SYN. */
@@ -237,7 +279,8 @@ export function synReceivedConnection(o: FactoryOptions = {}): TcpConnection {
 /** ESTABLISHED (passive open), the 'connected' event drained. RTO is the minimum (the handshake's RTT is 0). */
 export function establishedConnection(o: FactoryOptions = {}): TcpConnection {
   const conn = synReceivedConnection(o);
-  send(conn, fromPeer({ window: o.peerWindow ?? PEER_WINDOW }), o.now ?? 0);
+  const options = o.peerTsVal !== undefined ? tsOptions(o.peerTsVal, ourTs(o.now)) : [];
+  send(conn, fromPeer({ window: o.peerWindow ?? PEER_WINDOW, options }), o.now ?? 0);
   assert.equal(conn.state, 'ESTABLISHED');
   expectNothing(conn, o.now ?? 0);
   expectEvents(conn, [{ type: 'connected' }]);
@@ -247,9 +290,10 @@ export function establishedConnection(o: FactoryOptions = {}): TcpConnection {
 /** ESTABLISHED by an active open. */
 export function activeEstablishedConnection(o: FactoryOptions = {}): TcpConnection {
   const conn = synSentConnection(o);
-  send(conn, fromPeer({ flags: SYN | ACK, seq: REMOTE_ISS, ack: l(1), options: peerSynOptions(o), window: o.peerWindow ?? PEER_WINDOW }), o.now ?? 0);
+  send(conn, fromPeer({ flags: SYN | ACK, seq: REMOTE_ISS, ack: l(1), options: peerSynOptions(o, ourTs(o.now)), window: o.peerWindow ?? PEER_WINDOW }), o.now ?? 0);
   assert.equal(conn.state, 'ESTABLISHED');
-  expectSent(conn, o.now ?? 0, [toPeer()]);
+  const timestamps = configOf(o).timestamps && o.peerTsVal !== undefined;
+  expectSent(conn, o.now ?? 0, [toPeer({ options: timestamps ? tsOptions(ourTs(o.now), o.peerTsVal!) : [] })]);
   expectEvents(conn, [{ type: 'connected' }]);
   return conn;
 }
