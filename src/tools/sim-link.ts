@@ -21,6 +21,8 @@ export interface SimLinkOptions {
   readonly duplicate?: number;
   readonly corrupt?: number;
   readonly mtu?: number;
+  /** Packets the link's transmit queue holds (default the virtual link's, 1000). */
+  readonly queueLimit?: number;
   /** A pcap writer for every packet on the link (receiver side). */
   readonly pcap?: PacketWriter;
 }
@@ -45,6 +47,7 @@ export function simNetwork(options: SimLinkOptions, names: readonly [string, str
   const link = network.link(a, 'eth0', b, 'eth0', {
     bandwidth: options.bandwidth, delay: options.delay, jitter: options.jitter, loss: options.loss,
     reorder: options.reorder, duplicate: options.duplicate, corrupt: options.corrupt, mtu,
+    ...(options.queueLimit !== undefined ? { queueLimit: options.queueLimit } : {}),
   });
   if (options.pcap) network.tap(link, options.pcap);
   return { network, a, b, link };

@@ -15,10 +15,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Host } from '../../src/core/host.js';
-import type { TcpConnection } from '../../src/core/tcp/connection.js';
-import { VirtualNetwork } from '../../src/drivers/virtual/network.js';
-import { parseIpAddress } from '../../src/wire/address.js';
+import { bulkTransfer } from '../../src/tools/bench/l4.js';
 import { millis, seconds, toSeconds } from '../../src/time/instant.js';
 
 const RATE = 1e9;
@@ -30,46 +27,11 @@ const BDP_PACKETS = Math.ceil((RATE * 0.1) / (MTU * 8));
 
 describe('scenario: a long fat link (1 Gbit/s, 100 ms RTT, no loss)', () => {
   test('30 virtual seconds of bulk transfer: goodput at least half the link (window scaling and timestamps on)', (t) => {
-    const network = new VirtualNetwork({ seed: 1 });
-    const a = network.addNode('a', new Host({ name: 'a', seed: 11, interfaces: [{ name: 'eth0', addresses: ['10.0.0.1/24'], mtu: MTU }] }));
-    const b = network.addNode('b', new Host({ name: 'b', seed: 12, interfaces: [{ name: 'eth0', addresses: ['10.0.0.2/24'], mtu: MTU }] }));
-    const link = network.link(a, 'eth0', b, 'eth0', { bandwidth: RATE, delay: ONE_WAY, queueLimit: BDP_PACKETS });
-    assert.ok(b.tcpListen({ port: 5001 }).ok);
-    const opened = a.tcpConnect(network.now, { remote: { address: parseIpAddress('10.0.0.2')!, port: 5001 } });
-    assert.ok(opened.ok);
-    const sender = opened.connection;
-    network.wake(a);
-    let receiver: TcpConnection | undefined;
-    const chunk = new Uint8Array(256 * 1024).fill(0x6c);
-    let received = 0;
-    const start = network.now;
-    const end = start + DURATION;
-    let errors = 0;
-    for (;;) {
-      const now = network.now;
-      let acted = false;
-      for (const host of [a, b]) {
-        let e;
-        while ((e = host.pollEvent()) !== undefined) {
-          if (e.type === 'incoming') receiver ??= e.listener.accept();
-          else if (e.event.type === 'error') errors++;
-        }
-      }
-      while (sender.send(now, chunk) > 0) acted = true;
-      if (receiver) {
-        let d;
-        while ((d = receiver.recv(now)) !== undefined) {
-          received += d.length;
-          acted = true;
-        }
-      }
-      if (acted) {
-        network.wake(a);
-        network.wake(b);
-      }
-      if (network.now >= end || !network.step()) break;
-    }
-    const elapsed = toSeconds(network.now - start);
+    const run = bulkTransfer({
+      mtu: MTU, bytes: Number.MAX_SAFE_INTEGER, bandwidth: RATE, delayUs: ONE_WAY, queueLimit: BDP_PACKETS, timeLimitUs: DURATION,
+    });
+    const { sender, link, errors, received } = run;
+    const elapsed = run.virtualSeconds;
     const goodput = (received * 8) / elapsed;
     const info = sender.info();
     t.diagnostic(`goodput ${(goodput / 1e6).toFixed(1)} Mbit/s over ${elapsed.toFixed(1)} virtual s: ${(goodput / RATE).toFixed(3)} of the link`);
