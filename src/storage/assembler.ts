@@ -55,6 +55,26 @@ export class Assembler {
     return this.#starts.map((start, i) => ({ start, end: this.#ends[i]! }));
   }
 
+  /** The held range that contains `offset`, or undefined (read-only; SACK blocks are built from it). */
+  rangeContaining(offset: number): ByteRange | undefined {
+    for (let i = 0; i < this.#starts.length; i++) {
+      if (this.#starts[i]! > offset) return undefined;
+      if (offset < this.#ends[i]!) return { start: this.#starts[i]!, end: this.#ends[i]! };
+    }
+    return undefined;
+  }
+
+  /** The part of `[start, end)` already held in the first held range it overlaps, or undefined (a duplicate, for DSACK). */
+  overlap(start: number, end: number): ByteRange | undefined {
+    for (let i = 0; i < this.#starts.length; i++) {
+      const s = Math.max(start, this.#starts[i]!);
+      const e = Math.min(end, this.#ends[i]!);
+      if (s < e) return { start: s, end: e };
+      if (this.#starts[i]! >= end) return undefined;
+    }
+    return undefined;
+  }
+
   /** End of the highest range held, or undefined when empty. */
   get highestEnd(): number | undefined {
     return this.#ends.length === 0 ? undefined : this.#ends[this.#ends.length - 1];

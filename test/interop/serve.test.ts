@@ -169,6 +169,10 @@ describe('l4 serve on a TUN device, driven by the kernel and real programs', { s
     const synAcks = tsharkFields(capture, ['tcp.dstport', 'tcp.options.wscale.shift', 'tcp.options.timestamp.tsval'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012`, extraArgs: TSHARK_PER_PACKET })
       .filter((r) => offered.has(r['tcp.dstport']));
     assert.ok(synAcks.length > 0 && synAcks.every((r) => /^\d+$/.test(r['tcp.options.wscale.shift']!) && /^\d+$/.test(r['tcp.options.timestamp.tsval']!)), `SYN-ACKs from l4 with wscale and TSval: ${JSON.stringify(synAcks)}`);
+    // RFC 2018 with Linux (net.ipv4.tcp_sack is on by default): those SYN-ACKs carry SACK-permitted too.
+    const sackPermitted = tsharkFields(capture, ['tcp.dstport'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012 && tcp.options.sack_perm`, extraArgs: TSHARK_PER_PACKET })
+      .filter((r) => offered.has(r['tcp.dstport']));
+    assert.equal(sackPermitted.length, synAcks.length, `every such SYN-ACK from l4 carries SACK-permitted: ${JSON.stringify(sackPermitted)} of ${JSON.stringify(synAcks)}`);
     // l4's own capture (--pcap) of the same device is clean too.
     const own = captureProblems(join(dir, 'serve.pcap'));
     assert.deepEqual(own, [], JSON.stringify(own.slice(0, 5)));

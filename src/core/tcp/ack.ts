@@ -61,6 +61,8 @@ function takeRttSample(tcb: Tcb, now: Instant, seg: Incoming, flight: number): n
  * be ignored (CLOSING without our FIN acknowledged; LAST-ACK once it is).
  */
 export function processAck(tcb: Tcb, now: Instant, seg: Incoming): boolean {
+  // TODO(issue 6): the peer's SACK blocks (RFC 2018) are ignored here: a scoreboard and
+  // SACK-based loss recovery (RFC 6675) are to come. Only our receive side uses SACK so far.
   const ack = seg.ack;
   const windowBefore = tcb.sndWnd;
   tcb.probesUnanswered = 0;

@@ -378,6 +378,7 @@ export class TcpConnection {
       segmentsReceived: tcb.counters.segmentsReceived,
       windowScaling: { send: tcb.sndWindShift, receive: tcb.rcvWindShift },
       timestamps: tcb.tsEnabled,
+      sackPermitted: tcb.sackPermitted,
     };
   }
 

@@ -59,6 +59,22 @@ export function findWindowScale(options: readonly TcpOption[]): number | undefin
   return shift;
 }
 
+/** The options carry SACK-permitted (RFC 2018 2). */
+export function hasSackPermitted(options: readonly TcpOption[]): boolean {
+  for (const o of options) if (o !== null && typeof o === 'object' && o.kind === 'sack-permitted') return true;
+  return false;
+}
+
+/**
+ * SACK blocks an ACK can carry beside the other options (RFC 2018 3: "A SACK option that
+ * specifies n blocks will have a length of 8*n+2 bytes, so the 40 bytes available for TCP
+ * options can specify a maximum of 4 blocks ... if SACK is used with the Timestamp option ...
+ * a maximum of 3 SACK blocks"): with NOP, NOP before the option, (40 - other - 4) / 8.
+ */
+export function sackBlocksThatFit(otherOptionBytes: number): number {
+  return Math.max(0, Math.min(4, Math.floor((40 - otherOptionBytes - 4) / 8)));
+}
+
 /** Where `findTimestamps` puts what it found. */
 export interface TimestampValues {
   tsVal: number;

@@ -33,8 +33,19 @@ export function receiveText(tcb: Tcb, now: Instant, dataSeq: SeqNumber, data: Ui
     // Out of order: hold it, and RFC 5681 4.2: "A TCP receiver SHOULD send an immediate
     // duplicate ACK when an out-of-order segment arrives."
     const start = tcb.rcvStreamOffset + offset;
-    if (tcb.assembler.add(start, start + payload.length)) tcb.receiveBuffer.writeUnallocated(offset, payload);
-    else tcb.counters.outOfOrderDropped += payload.length;
+    // RFC 2883 4: a segment that repeats data already held is reported in a D-SACK block,
+    // followed by the block that holds it (RFC 2883 4.1.4: "the first SACK block ... specifies
+    // the duplicate ... the second SACK block ... the larger block of non-contiguous data").
+    const duplicate = tcb.sackPermitted ? tcb.assembler.overlap(start, start + payload.length) : undefined;
+    if (duplicate !== undefined) {
+      tcb.noteDuplicate(seqAdd(tcb.rcvNxt, duplicate.start - tcb.rcvStreamOffset), seqAdd(tcb.rcvNxt, duplicate.end - tcb.rcvStreamOffset));
+    }
+    if (tcb.assembler.add(start, start + payload.length)) {
+      tcb.receiveBuffer.writeUnallocated(offset, payload);
+      tcb.noteOutOfOrder(start);
+    } else {
+      tcb.counters.outOfOrderDropped += payload.length;
+    }
     tcb.oweDuplicateAck();
     return;
   }

@@ -230,6 +230,7 @@ export function isAcceptable(seq: SeqNumber, len: number, rcvNxt: SeqNumber, rcv
  * begins beyond RCV.NXT is kept (the assembler holds it).
  */
 function trimToWindow(tcb: Tcb, seg: Incoming): void {
+  noteDuplicateText(tcb, seg);
   const old = seqDiff(tcb.rcvNxt, seg.dataSeq);
   if (old > 0) {
     // A FIN exactly at RCV.NXT survives; a FIN before it was received already.
@@ -431,6 +432,7 @@ function urgTextFin(tcb: Tcb, now: Instant, seg: Incoming): void {
  */
 function unacceptable(tcb: Tcb, now: Instant, seg: Incoming): void {
   if (has(seg, TcpFlags.RST)) return;
+  noteDuplicateText(tcb, seg);
   // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of the remote
   // FIN. Acknowledge it, and restart the 2 MSL timeout." That FIN lies just before RCV.NXT.
   if (tcb.state === 'TIME-WAIT' && has(seg, TcpFlags.FIN) && seqAdd(seg.seq, segLen(seg)) === tcb.rcvNxt) {
@@ -443,6 +445,18 @@ function unacceptable(tcb: Tcb, now: Instant, seg: Incoming): void {
     return;
   }
   tcb.ackNow = true;
+}
+
+/**
+ * RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from the receiver's
+ * data queue" — text before RCV.NXT, received already, whether the whole segment is old (the
+ * peer retransmitted what we had, our ACK being lost or its timer too quick) or only its start
+ * (4.1.3's partially duplicate segment) — the next ACK reports that part first.
+ */
+function noteDuplicateText(tcb: Tcb, seg: Incoming): void {
+  if (!tcb.sackPermitted || seg.payload.length === 0 || !seqLt(seg.dataSeq, tcb.rcvNxt)) return;
+  const end = seqAdd(seg.dataSeq, seg.payload.length);
+  tcb.noteDuplicate(seg.dataSeq, seqLt(end, tcb.rcvNxt) ? end : tcb.rcvNxt);
 }
 
 /** A reset at exactly RCV.NXT (RFC 9293 3.10.7.4, second step, by state). */

@@ -79,7 +79,7 @@ function bareAck(tcb: Tcb, now: Instant): TcpRepr {
  * Our SYN (SYN-SENT: RFC 9293 3.10.1 "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent") or
  * SYN,ACK (<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>), with our MSS option (3.7.1: "TCP implementations
  * SHOULD send an MSS Option in every SYN segment") and, as configured and negotiated, window
- * scale and timestamps (`Tcb.synOptions`). No SACK yet.
+ * scale, SACK-permitted and timestamps (`Tcb.synOptions`).
  */
 function synSegment(tcb: Tcb, now: Instant): TcpRepr {
   tcb.synNeeded = false;

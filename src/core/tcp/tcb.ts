@@ -20,14 +20,14 @@ import { seconds } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqMax } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
-import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
+import type { SackBlock, TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
 import type { IcmpErrorKind } from '../icmp/errors.js';
 import { createCongestionController, initialWindow } from './congestion/index.js';
 import type { CongestionController } from './congestion/index.js';
 import {
-  MAX_WINDOW_FIELD, MAX_WINDOW_SHIFT, TIMESTAMPS_OPTION_SPACE, TS_CLOCK_TICK, findTimestamps, findWindowScale, timestampsOptions,
-  tsClock, windowShiftFor,
+  MAX_WINDOW_FIELD, MAX_WINDOW_SHIFT, TIMESTAMPS_OPTION_SPACE, TS_CLOCK_TICK, findTimestamps, findWindowScale, hasSackPermitted,
+  sackBlocksThatFit, timestampsOptions, tsClock, windowShiftFor,
 } from './options.js';
 import type { TimestampValues } from './options.js';
 import { RttEstimator } from './rtt.js';
@@ -70,6 +70,12 @@ export const MAX_DELAYED_ACK: Duration = 200_000;
 const READABLE: TcpEvent = Object.freeze({ type: 'readable' });
 const WRITABLE: TcpEvent = Object.freeze({ type: 'writable' });
 
+/**
+ * Out-of-order arrivals remembered for the order of SACK blocks (RFC 2018 4: the most recent
+ * first, then "the most recently reported SACK blocks"): more than the 4 an ACK can carry.
+ */
+export const MAX_SACK_RECENT = 8;
+
 /** Separate "every second segment" ACKs remembered at most between two transmissions. */
 export const MAX_ACK_POINTS = 16;
 
@@ -86,6 +92,7 @@ export const MAX_SEND_TIMES = 256;
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
 /** Where `#negotiateOptions` reads the peer's SYN timestamps (negotiation never re-enters). */
 const PEER_TIMESTAMPS: TimestampValues = { tsVal: 0, tsEcr: 0 };
 
@@ -198,6 +205,18 @@ export class Tcb {
   optionSpace = 0;
   /** Receive-buffer bytes kept out of the offered window for rounding (see {@link ROUNDING_RESERVE_FRACTION}). */
   rcvReserve = 0;
+
+  // --- RFC 2018 / RFC 2883: SACK and D-SACK, receiver side ---
+  /** Both SYNs carried SACK-permitted (RFC 2018 2): our pure ACKs carry SACK blocks. */
+  sackPermitted = false;
+  /**
+   * Stream offsets of the latest out-of-order arrivals, most recent first (at most
+   * {@link MAX_SACK_RECENT}): each names the held range that contains it, so ranges that
+   * merged or were delivered since are found (or dropped) when an ACK is built.
+   */
+  readonly sackRecent: number[] = [];
+  /** A duplicate range to report in the first block of the next ACK (RFC 2883 4), once. */
+  dsack: SackBlock | undefined;
 
   // --- Receive sequence variables ---
   irs: SeqNumber = 0;
@@ -535,6 +554,9 @@ export class Tcb {
       this.rcvReserve = this.rcvWindShift === 0 ? 0
         : Math.min(this.receiveBuffer.capacity, Math.max(2 ** this.rcvWindShift, Math.ceil(this.receiveBuffer.capacity * ROUNDING_RESERVE_FRACTION)));
     }
+    // RFC 2018 2: "Sack-Permitted ... may be sent in a SYN by a TCP that has been extended to
+    // receive (and presumably process) the SACK option once the connection has opened."
+    this.sackPermitted = this.config.sack && hasSackPermitted(options);
     if (this.config.timestamps && findTimestamps(options, PEER_TIMESTAMPS)) {
       this.tsEnabled = true;
       this.tsRecent = PEER_TIMESTAMPS.tsVal;
@@ -552,6 +574,9 @@ export class Tcb {
     // initial <SYN> segment."
     const shift = this.rcvSynchronized ? this.rcvWindShift : this.offeredWindowShift;
     if (shift !== undefined) options.push(NOP, { kind: 'window-scale', shift });
+    // RFC 2018 2: SACK-permitted "MUST NOT be sent on non-SYN segments"; on the SYN,ACK only
+    // when the peer's SYN had it (as for the RFC 7323 options).
+    if (this.rcvSynchronized ? this.sackPermitted : this.config.sack) options.push(NOP, NOP, SACK_PERMITTED);
     // RFC 7323 3.2: TSopt "MAY be sent in an initial <SYN> segment ... and MAY be sent in a
     // <SYN,ACK> segment only if it received a TSopt in the initial <SYN>"; "If the ACK bit is
     // not set in the outgoing TCP header, the sender of that segment SHOULD set the TSecr
@@ -641,8 +666,10 @@ export class Tcb {
       this.updateReceiveWindow();
       window = (flags & TcpFlags.SYN) !== 0 ? Math.min(this.rcvWnd, MAX_WINDOW) : this.windowField(ack);
     }
+    const segmentOptions = options ?? this.segmentOptions(now, flags, payload.length);
     if ((flags & TcpFlags.ACK) !== 0) {
       this.noteAckSent(ack);
+      this.dsack = undefined;
       this.ackNow = false;
       this.ackDueAt = undefined;
       this.bytesSinceAck = 0;
@@ -650,7 +677,7 @@ export class Tcb {
     }
     return {
       srcPort: this.local.port, dstPort: this.remote.port, seqNumber: seq >>> 0, ackNumber: ack >>> 0,
-      flags, reserved: 0, window, urgentPointer: 0, options: options ?? this.segmentOptions(now, flags), optionsPadding: 0, payload,
+      flags, reserved: 0, window, urgentPointer: 0, options: segmentOptions, optionsPadding: 0, payload,
     };
   }
 
@@ -660,17 +687,81 @@ export class Tcb {
    */
   laggingAck(now: Instant, ack: SeqNumber): TcpRepr {
     const window = this.windowField(ack);
+    const options = this.segmentOptions(now, TcpFlags.ACK, 0);
     this.noteAckSent(ack);
+    this.dsack = undefined;
     return {
       srcPort: this.local.port, dstPort: this.remote.port, seqNumber: this.sndMax, ackNumber: ack >>> 0,
-      flags: TcpFlags.ACK, reserved: 0, window, urgentPointer: 0, options: this.segmentOptions(now, TcpFlags.ACK), optionsPadding: 0, payload: EMPTY,
+      flags: TcpFlags.ACK, reserved: 0, window, urgentPointer: 0, options, optionsPadding: 0, payload: EMPTY,
     };
   }
 
-  /** The options of a segment other than a SYN: the timestamps once negotiated, never on a RST (RFC 7323 3.2). */
-  segmentOptions(now: Instant, flags: number): readonly TcpOption[] {
-    if (!this.tsEnabled || (flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
-    return timestampsOptions(this.tsClock(now), this.tsRecent);
+  /**
+   * The options of a segment other than a SYN: the timestamps once negotiated, never on a RST
+   * (RFC 7323 3.2); and on a pure ACK (no payload, no SYN, FIN or RST) SACK blocks once SACK is
+   * permitted and something is to be reported (RFC 2018 4, RFC 2883 4). Data segments carry
+   * none, so the effective send MSS (RFC 9293 3.7.1) never has to make room for them: the
+   * simplest correct choice, at the cost of a SACK report only on the ACKs that carry no data.
+   */
+  segmentOptions(now: Instant, flags: number, payloadLength: number): readonly TcpOption[] {
+    if ((flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
+    const pureAck = payloadLength === 0 && (flags & (TcpFlags.SYN | TcpFlags.FIN)) === 0 && (flags & TcpFlags.ACK) !== 0;
+    const blocks = pureAck && this.sackPermitted ? this.sackBlocks(sackBlocksThatFit(this.tsEnabled ? TIMESTAMPS_OPTION_SPACE : 0)) : undefined;
+    if (!this.tsEnabled && blocks === undefined) return NO_OPTIONS;
+    const options: TcpOption[] = this.tsEnabled ? timestampsOptions(this.tsClock(now), this.tsRecent) : [];
+    if (blocks !== undefined) options.push(NOP, NOP, { kind: 'sack', blocks });
+    return options;
+  }
+
+  /**
+   * The SACK blocks of the next ACK, at most `max`, or undefined when there is nothing to
+   * report. RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from the
+   * receiver's data queue ... the first SACK block ... should specify the contiguous sequence
+   * of duplicate data". RFC 2018 4: "The first SACK block (i.e., the one immediately following
+   * the kind and length fields in the option) MUST specify the contiguous block of data
+   * containing the segment which triggered this ACK" ... "The SACK option SHOULD be filled out
+   * by repeating the most recently reported SACK blocks ... that are not subsets of a SACK
+   * block already included in the SACK option being constructed." Held ranges are stream
+   * offsets; they become sequence numbers relative to RCV.NXT.
+   */
+  sackBlocks(max: number): SackBlock[] | undefined {
+    const blocks: SackBlock[] = [];
+    if (this.dsack !== undefined && max > 0) blocks.push(this.dsack);
+    const firstNormal = blocks.length;
+    let kept = 0;
+    for (const offset of this.sackRecent) {
+      const range = this.assembler.rangeContaining(offset);
+      if (range === undefined) continue;
+      // Forget offsets the in-order front has passed; keep the rest in their order.
+      this.sackRecent[kept++] = offset;
+      if (blocks.length >= max) continue;
+      const left = seqAdd(this.rcvNxt, range.start - this.rcvStreamOffset);
+      let repeated = false;
+      for (let i = firstNormal; i < blocks.length; i++) if (blocks[i]!.left === left) repeated = true;
+      if (!repeated) blocks.push({ left, right: seqAdd(this.rcvNxt, range.end - this.rcvStreamOffset) });
+    }
+    this.sackRecent.length = kept;
+    return blocks.length === 0 ? undefined : blocks;
+  }
+
+  /** Out-of-order data at stream offset `start` is held: its range is the first to report (RFC 2018 4). */
+  noteOutOfOrder(start: number): void {
+    if (!this.sackPermitted) return;
+    const range = this.assembler.rangeContaining(start);
+    if (range === undefined) return;
+    let kept = 0;
+    for (const offset of this.sackRecent) {
+      // An offset inside the same (merged) range is that range already.
+      if (offset < range.start || offset >= range.end) this.sackRecent[kept++] = offset;
+    }
+    this.sackRecent.length = Math.min(kept, MAX_SACK_RECENT - 1);
+    this.sackRecent.unshift(start);
+  }
+
+  /** Text `[left, right)` arrived a second time: the next ACK reports it first in a D-SACK block (RFC 2883 4). */
+  noteDuplicate(left: SeqNumber, right: SeqNumber): void {
+    if (!this.sackPermitted || left === right) return;
+    this.dsack = { left: left >>> 0, right: right >>> 0 };
   }
 
   /**
@@ -761,6 +852,8 @@ export class Tcb {
     this.timers.clearAll();
     this.sendBuffer.clear();
     this.assembler.clear();
+    this.sackRecent.length = 0;
+    this.dsack = undefined;
     this.synNeeded = false;
     this.ackNow = false;
     this.ackPoints.length = 0;

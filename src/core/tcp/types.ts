@@ -104,6 +104,12 @@ export interface TcpConfig {
    * (PAWS, 5) once both SYNs carried it.
    */
   readonly timestamps: boolean;
+  /**
+   * Offer SACK-permitted (RFC 2018 2) on our SYN, and answer it on our SYN,ACK. Once both SYNs
+   * carried it, our ACKs report held out-of-order data in SACK blocks (RFC 2018 4) and
+   * duplicates in D-SACK blocks (RFC 2883). The sender does not use the peer's blocks yet.
+   */
+  readonly sack: boolean;
 }
 
 /**
@@ -136,6 +142,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   hystart: true,
   windowScaling: true,
   timestamps: true,
+  sack: true,
 };
 
 /** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */
@@ -184,4 +191,6 @@ export interface TcpConnectionInfo {
   readonly windowScaling: { readonly send: number | undefined; readonly receive: number | undefined };
   /** True when both SYNs carried the Timestamps option (RFC 7323 3.2): RTTM and PAWS are on. */
   readonly timestamps: boolean;
+  /** True when both SYNs carried SACK-permitted (RFC 2018 2): our ACKs carry SACK and D-SACK blocks. */
+  readonly sackPermitted: boolean;
 }

@@ -339,8 +339,8 @@ describe('MSS negotiation (RFC 9293 3.7.1)', () => {
     assert.equal(conn.info().mss, 64);
   });
 
-  test('window scaling and timestamps off: the peer\'s window scale, SACK-permitted and timestamps are ignored; we send none', () => {
-    const config = { windowScaling: false, timestamps: false };
+  test('window scaling, SACK and timestamps off: the peer\'s window scale, SACK-permitted and timestamps are ignored; we send none', () => {
+    const config = { windowScaling: false, timestamps: false, sack: false };
     const conn = TcpConnection.accept(params({ config }), fromPeer({
       flags: SYN, seq: REMOTE_ISS, ack: 0,
       options: [{ kind: 'mss', value: 1200 }, { kind: 'window-scale', shift: 7 }, { kind: 'sack-permitted' }, { kind: 'timestamps', tsVal: 1, tsEcr: 0 }, { kind: 'nop' }],
@@ -350,6 +350,7 @@ describe('MSS negotiation (RFC 9293 3.7.1)', () => {
     send(conn, fromPeer({ window: 100, options: [{ kind: 'timestamps', tsVal: 2, tsEcr: 3 }, { kind: 'nop' }, { kind: 'nop' }] }));
     assert.equal(conn.info().sendWindow, 100);
     assert.equal(conn.info().mss, 1200);
+    assert.equal(conn.info().sackPermitted, false);
   });
 
   test('the endpoints are the params\'', () => {

@@ -17,6 +17,10 @@
  * (window scale 0 for the 8 KiB buffer; TSval = `now` in ms, the harness's timestamp offset
  * being 0, TSecr 0). The peer's SYN carries neither unless a test asks (`peerWindowShift`,
  * `peerTsVal`), so after the handshake segments carry no options and windows are unscaled.
+ *
+ * SACK (RFC 2018) is on too: our SYN carries NOP, NOP, SACK-permitted after the window scale.
+ * The peer's SYN carries it only when a test asks (`peerSackPermitted`), so by default our
+ * SYN,ACK lacks it and no ACK carries SACK blocks.
  */
 import assert from 'node:assert/strict';
 import { formatTcpFlags, TcpFlags } from '../../../src/wire/tcp.js';
@@ -193,6 +197,8 @@ export interface FactoryOptions {
   peerWindowShift?: number;
   /** The peer's SYN carries a Timestamps option with this TSval (none when undefined). */
   peerTsVal?: number;
+  /** The peer's SYN carries SACK-permitted (RFC 2018 2). */
+  peerSackPermitted?: boolean;
   now?: Instant;
 }
 
@@ -213,6 +219,11 @@ export function tsOptions(tsVal: number, tsEcr: number): TcpOption[] {
   return [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsVal, tsEcr }];
 }
 
+/** NOP, NOP, SACK-permitted: what our SYN carries with SACK on (RFC 2018 2). */
+export function sackPermittedOptions(): TcpOption[] {
+  return [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack-permitted' }];
+}
+
 /** Our timestamp clock at `now` (the harness's offset is 0): milliseconds. */
 export function ourTs(now: Instant = 0): number {
   return Math.floor(now / 1000);
@@ -222,6 +233,7 @@ export function ourTs(now: Instant = 0): number {
 export function peerSynOptions(o: FactoryOptions = {}, tsEcr = 0): TcpOption[] {
   const options = o.peerMss === null ? [] : mssOption(o.peerMss ?? 1460);
   if (o.peerWindowShift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift: o.peerWindowShift });
+  if (o.peerSackPermitted === true) options.push(...sackPermittedOptions());
   if (o.peerTsVal !== undefined) options.push(...tsOptions(o.peerTsVal, tsEcr));
   return options;
 }
@@ -237,20 +249,22 @@ export function ourWindowShift(o: FactoryOptions = {}): number | undefined {
   return config.windowScaling ? windowShiftFor(config.receiveBufferSize) : undefined;
 }
 
-/** The SYN we send (window: our buffer, capped at 65535; window scale and timestamps as configured). */
+/** The SYN we send (window: our buffer, capped at 65535; window scale, SACK-permitted and timestamps as configured). */
 export function ourSyn(o: FactoryOptions = {}): TcpRepr {
   const options = mssOption(o.mss ?? LOCAL_MSS);
   const shift = ourWindowShift(o);
   if (shift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift });
+  if (configOf(o).sack) options.push(...sackPermittedOptions());
   if (configOf(o).timestamps) options.push(...tsOptions(ourTs(o.now), 0));
   return toPeer({ flags: SYN, seq: LOCAL_ISS, ack: 0, options, window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
 }
 
-/** The SYN,ACK we send: window scale and timestamps only when the peer's SYN had them (RFC 7323 2.2, 3.2). */
+/** The SYN,ACK we send: window scale, SACK-permitted and timestamps only when the peer's SYN had them (RFC 7323 2.2, 3.2; RFC 2018 2). */
 export function ourSynAck(o: FactoryOptions = {}): TcpRepr {
   const options = mssOption(o.mss ?? LOCAL_MSS);
   const shift = ourWindowShift(o);
   if (shift !== undefined && o.peerWindowShift !== undefined) options.push({ kind: 'nop' }, { kind: 'window-scale', shift });
+  if (configOf(o).sack && o.peerSackPermitted === true) options.push(...sackPermittedOptions());
   if (configOf(o).timestamps && o.peerTsVal !== undefined) options.push(...tsOptions(ourTs(o.now), o.peerTsVal));
   return toPeer({ flags: SYN | ACK, seq: LOCAL_ISS, ack: r(1), options, window: Math.min(65535, o.config?.receiveBufferSize ?? BUFFER) });
 }

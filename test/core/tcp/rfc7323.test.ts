@@ -17,7 +17,7 @@ import { millis, seconds } from '../../../src/time/instant.js';
 import type { TcpOption } from '../../../src/wire/tcp.js';
 import {
   ACK, PSH, REMOTE_ISS, RST, SYN, drain, establishedConnection, events, expectEvents, expectNothing, expectSent,
-  fromPeer, l, ourTs, params, peerSyn, r, readAll, send, synSentConnection, toPeer, tsOptions, write,
+  fromPeer, l, ourTs, params, peerSyn, r, readAll, sackPermittedOptions, send, synSentConnection, toPeer, tsOptions, write,
 } from './harness.js';
 import type { FactoryOptions } from './harness.js';
 
@@ -42,10 +42,10 @@ describe('window scaling (RFC 7323 2)', () => {
     assert.equal(windowShiftFor(2 ** 40), 14);
   });
 
-  test('connect: the SYN carries MSS, window scale and timestamps (TSecr 0); its window is not scaled', () => {
+  test('connect: the SYN carries MSS, window scale, SACK-permitted (RFC 2018) and timestamps (TSecr 0); its window is not scaled', () => {
     const conn = TcpConnection.connect(params({ config: BIG, now: millis(7) }));
     const [syn] = drain(conn, millis(7));
-    assert.deepEqual(syn!.options, [{ kind: 'mss', value: 1460 }, ...windowScale(OUR_SHIFT), ...tsOptions(7, 0)]);
+    assert.deepEqual(syn!.options, [{ kind: 'mss', value: 1460 }, ...windowScale(OUR_SHIFT), ...sackPermittedOptions(), ...tsOptions(7, 0)]);
     assert.equal(syn!.window, 65535, 'RFC 7323 2.2: the window of a SYN is never scaled');
     expectSent(conn, millis(7), []);
   });
@@ -110,7 +110,7 @@ describe('window scaling (RFC 7323 2)', () => {
   test('window scaling off: no option on the SYNs, windows capped at 65,535 whatever the buffer', () => {
     const config = { ...BIG, windowScaling: false };
     const syn = drain(TcpConnection.connect(params({ config })))[0]!;
-    assert.deepEqual(syn.options, [{ kind: 'mss', value: 1460 }, ...tsOptions(0, 0)]);
+    assert.deepEqual(syn.options, [{ kind: 'mss', value: 1460 }, ...sackPermittedOptions(), ...tsOptions(0, 0)]);
     const conn = establishedConnection({ config, peerWindowShift: 7, peerWindow: 1000 });
     assert.deepEqual(conn.info().windowScaling, { send: undefined, receive: undefined });
     assert.equal(conn.info().sendWindow, 1000, 'the peer\'s windows are not scaled');
