@@ -23,6 +23,8 @@ test('l4 serve: bad arguments get one line and exit 2', () => {
   assertOneLineError(l4(...BASE, '--address6', 'fd00::2/64'), /--peer6/);
   assertOneLineError(l4(...BASE, '--echo', '7', '--discard', '7'), /7/);
   assertOneLineError(l4(...BASE, '--bogus'), /unknown option/);
+  // The capture file is opened before the device: an unwritable path changes nothing on the host.
+  assertOneLineError(l4(...BASE, '--pcap', '/nonexistent-dir/serve.pcap'), /ENOENT.*serve\.pcap/);
 });
 
 test('l4 serve without the privilege to create a TUN device: one line, exit 2', { skip: process.getuid?.() === 0 ? undefined : 'needs root to drop to an unprivileged user' }, () => {
