@@ -8,13 +8,15 @@
  * FIN-WAIT-1, CLOSING and LAST-ACK happen.
  *
  * Contract: loss recovery (duplicate ACK counting, `recover`, what to retransmit) is decided
- * here and reported to the `CongestionController`, which only does window arithmetic: the
- * split that lets SACK-based recovery replace this part later. Nothing is transmitted here;
+ * here and reported to the `CongestionController`, which only does window arithmetic. When
+ * SACK is permitted, `sack-recovery.ts` takes that part over (RACK-TLP, RFC 6675 with PRR);
+ * NewReno below is the fallback for peers without SACK. Nothing is transmitted here;
  * `retransmitNow` asks `send.ts` for the segment at SND.UNA.
  */
 import type { Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../../wire/seq.js';
 import { TS_CLOCK_TICK, expectedSamples, tsElapsed } from './options.js';
+import { beginSackAck, sackAckArrived } from './sack-recovery.js';
 import type { Incoming } from './segment-arrival.js';
 import type { Tcb } from './tcb.js';
 
@@ -61,21 +63,26 @@ function takeRttSample(tcb: Tcb, now: Instant, seg: Incoming, flight: number): n
  * be ignored (CLOSING without our FIN acknowledged; LAST-ACK once it is).
  */
 export function processAck(tcb: Tcb, now: Instant, seg: Incoming): boolean {
-  // TODO(issue 6): the peer's SACK blocks (RFC 2018) are ignored here: a scoreboard and
-  // SACK-based loss recovery (RFC 6675) are to come. Only our receive side uses SACK so far.
   const ack = seg.ack;
   const windowBefore = tcb.sndWnd;
+  const unaBefore = tcb.sndUna;
   tcb.probesUnanswered = 0;
+  // A SACK sender's recovery has work only when something was in flight.
+  const sack = tcb.sackPermitted;
+  const sackWork = sack && tcb.flightSize > 0;
+  const sackedBefore = sackWork ? beginSackAck(tcb, now, seg) : 0;
+  const duplicate = !seqGt(ack, tcb.sndUna) && isDuplicateAck(tcb, seg);
 
   if (seqGt(ack, tcb.sndUna)) {
     // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on the
     // retransmission queue that are thereby entirely acknowledged are removed."
     newAck(tcb, now, seg);
-  } else if (isDuplicateAck(tcb, seg)) {
+  } else if (duplicate && !sack) {
     // "If the ACK is a duplicate (SEG.ACK =< SND.UNA), it can be ignored" — by the state
     // machine; loss recovery counts it.
     duplicateAck(tcb, now);
   }
+  if (sackWork) sackAckArrived(tcb, now, seg, seqDiff(tcb.sndUna, unaBefore), sackedBefore, duplicate);
 
   // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ
   // or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <-
@@ -140,14 +147,20 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
   }
   tcb.advanceUna(ack);
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
+  // The scoreboard lets go of what is acknowledged (telling RACK what was delivered).
+  tcb.scoreboard.acknowledge(ack, tcb.sackPermitted && tcb.scoreboard.count > 0 ? tcb.rack : undefined);
   const rtt = takeRttSample(tcb, now, seg, flight);
-  // Congestion control's own sample, one per ACK of first transmissions (HyStart++ wants
+  // Congestion control's own sample, one per ACK of segments sent once (HyStart++ wants
   // N_RTT_SAMPLE a round; RFC 6298's estimator above times one segment per round trip).
-  const ackRtt = tcb.ackRttSample(now, ack) ?? rtt;
+  const sentAt = tcb.scoreboard.ackedSentAt;
+  const ackRtt = sentAt !== undefined ? Math.max(0, now - sentAt) : rtt;
   tcb.timeouts = 0;
 
   let restartTimer = true;
-  if (tcb.congestion.inRecovery) {
+  if (tcb.sackPermitted) {
+    // SACK recovery (sack-recovery.ts) runs after this; outside recovery, the window grows.
+    if (!tcb.congestion.inRecovery) tcb.congestion.onAck(dataAcked, now, ackRtt, tcb.sndUna, tcb.sndMax);
+  } else if (tcb.congestion.inRecovery) {
     if (seqGe(ack, tcb.recover)) {
       // RFC 6582 3.2 step 3, "Full acknowledgments: If this ACK acknowledges all of the data up
       // to and including recover ... Exit the fast recovery procedure."
@@ -210,6 +223,7 @@ function duplicateAck(tcb: Tcb, now: Instant): void {
   if (!seqGt(tcb.sndUna, tcb.recover)) return;
   tcb.recover = tcb.sndMax;
   tcb.congestion.onLoss(now, tcb.flightSize);
+  tcb.counters.fastRecoveries++;
   // RFC 5681 3.2 step 3: "The lost segment starting at SND.UNA MUST be retransmitted".
   tcb.retransmitNow = true;
   tcb.partialAckSeen = false;
@@ -225,8 +239,5 @@ function windowReopened(tcb: Tcb): void {
   tcb.persistInterval = undefined;
   tcb.timers.clear('persist');
   tcb.probeNow = false;
-  if (seqGt(tcb.sndNxt, tcb.sndUna)) {
-    tcb.sndNxt = tcb.sndUna;
-    tcb.rttSeq = undefined;
-  }
+  if (seqGt(tcb.sndNxt, tcb.sndUna)) tcb.resendFlight();
 }

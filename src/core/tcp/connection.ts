@@ -188,11 +188,7 @@ export class TcpConnection {
     if (payload < tcb.sendMss) {
       tcb.sendMss = payload;
       tcb.congestion.setMss(payload);
-      if (tcb.synAcked && tcb.flightSize > 0) {
-        tcb.sndNxt = tcb.sndUna;
-        tcb.rttSeq = undefined;
-        tcb.retransmitNow = false;
-      }
+      tcb.resendFlight();
     }
     updateSenderTimers(tcb, now);
     return true;
@@ -201,13 +197,8 @@ export class TcpConnection {
   /** The next segment to send, or undefined. The payload may be a view into the send buffer: valid until the next call. */
   pollTransmit(now: Instant): TcpRepr | undefined {
     const tcb = this.#tcb;
-    const sndMax = tcb.sndMax;
     const seg = nextSegment(tcb, now);
-    if (seg !== undefined) {
-      tcb.counters.segmentsSent++;
-      // New data went out: remembered for the per-ACK RTT samples of congestion control.
-      if (tcb.sndMax !== sndMax) tcb.noteTransmission(now);
-    }
+    if (seg !== undefined) tcb.counters.segmentsSent++;
     updateSenderTimers(tcb, now);
     return seg;
   }
@@ -379,6 +370,13 @@ export class TcpConnection {
       windowScaling: { send: tcb.sndWindShift, receive: tcb.rcvWindShift },
       timestamps: tcb.tsEnabled,
       sackPermitted: tcb.sackPermitted,
+      lossRecovery: tcb.congestion.inRecovery ? 'fast-recovery' : tcb.rtoRecovery ? 'rto-recovery' : 'open',
+      sackedBytes: tcb.scoreboard.sackedBytes,
+      lostBytes: tcb.scoreboard.lostBytes,
+      pipe: tcb.pipe,
+      fastRecoveries: tcb.counters.fastRecoveries,
+      tailLossProbes: tcb.counters.tlpProbes,
+      tailLossRecoveries: tcb.counters.tlpRecoveries,
     };
   }
 

@@ -5,8 +5,10 @@
  * Contract: `nextSegment` looks at what the TCB owes, in this order — replies (resets), our
  * SYN or SYN,ACK, the ACKs owed for every second full-sized segment and the duplicate ACKs owed
  * for out-of-order data (one segment each, oldest acknowledgment first), a keepalive probe, a
- * retransmission of the segment at SND.UNA (fast retransmit, NewReno partial ACK), a zero-window
- * probe, new or go-back-N data and our FIN, and finally a bare ACK — and returns the first.
+ * tail loss probe (RFC 8985 7.3), a retransmission (without SACK: of the segment at SND.UNA,
+ * for fast retransmit or a NewReno partial ACK; with SACK: of the first segment the scoreboard
+ * holds lost, RFC 6675 NextSeg rule 1), a zero-window probe, new or go-back-N data and our
+ * FIN, and finally a bare ACK — and returns the first.
  * Data segments are views into the send ring (or the TCB's scratch buffer when the range wraps
  * around the ring), valid until the next call. `updateSenderTimers` restores the invariants
  * after every entry point: something unacknowledged always has a retransmission timer, a closed
@@ -14,7 +16,8 @@
  *
  * The decision to send data follows RFC 9293 3.8.6.2.1 (sender SWS avoidance) with Nagle's
  * algorithm (3.7.4), bounded by min(SND.WND, cwnd) (RFC 5681) and cut at the effective send
- * MSS (3.7.1).
+ * MSS (3.7.1). A SACK sender counts its flight as RFC 6675's pipe instead, and in fast
+ * recovery spends the budget PRR (RFC 6937) gives each ACK instead of cwnd.
  */
 import type { Duration, Instant } from '../../time/instant.js';
 import { millis, seconds } from '../../time/instant.js';
@@ -22,6 +25,7 @@ import { seqAdd, seqDiff, seqGt, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { TcpRepr } from '../../wire/tcp.js';
+import { updateProbeTimer } from './sack-recovery.js';
 import type { Tcb } from './tcb.js';
 
 /** RFC 9293 3.8.6.2.1: "The override timeout should be in the range 0.1 - 1.0 seconds." */
@@ -49,6 +53,15 @@ export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
     return tcb.segment(now, TcpFlags.ACK, seqAdd(tcb.sndMax, -1));
   }
   if (tcb.canSendData) {
+    if (tcb.tlpNow) {
+      tcb.tlpNow = false;
+      const seg = lossProbe(tcb, now);
+      if (seg !== undefined) return seg;
+    }
+    if (tcb.sackPermitted) {
+      const seg = lostRetransmission(tcb, now);
+      if (seg !== undefined) return seg;
+    }
     if (tcb.retransmitNow) {
       tcb.retransmitNow = false;
       const seg = retransmitFirst(tcb, now);
@@ -116,11 +129,20 @@ function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: bool
     // A retransmission: Karn's rule (RFC 6298 3) forbids timing anything now in doubt.
     if (!probe) tcb.counters.retransmissions++;
     tcb.rttSeq = undefined;
+    tcb.scoreboard.retransmitted(seq, seqLt(end, tcb.sndMax) ? end : tcb.sndMax, now);
   } else if (tcb.rttSeq === undefined && !probe) {
     tcb.rttSeq = end;
     tcb.rttStart = now;
   }
+  // PRR (RFC 6937): "On any data transmission or retransmission: prr_out += (data sent)".
+  if (tcb.sackPermitted && tcb.congestion.inRecovery) {
+    const sent = seqDiff(end, seq);
+    tcb.prr.sent(sent);
+    tcb.recoveryBudget -= sent;
+  }
   if (seqGt(end, tcb.sndMax)) {
+    tcb.scoreboard.sent(seqGt(seq, tcb.sndMax) ? seq : tcb.sndMax, end, now);
+    if (!probe) tcb.armProbe = true;
     const fresh = seqDiff(end, tcb.sndMax) - (fin ? 1 : 0);
     tcb.counters.bytesSent += Math.max(0, Math.min(len, fresh));
     if (tcb.flightSize === 0 && tcb.config.userTimeout > 0) tcb.timers.set('user-timeout', now + tcb.config.userTimeout);
@@ -149,6 +171,72 @@ function retransmitFirst(tcb: Tcb, now: Instant): TcpRepr | undefined {
   const { len, fin } = firstUnacknowledged(tcb, tcb.sendMss);
   if (len === 0 && !fin) return undefined;
   return transmit(tcb, now, tcb.sndUna, len, fin, true);
+}
+
+/**
+ * The room a SACK sender has for `len` more bytes: in fast recovery, the PRR budget; otherwise
+ * cwnd less pipe (RFC 6675 5 (C): "while (cwnd - pipe) >= 1 SMSS"), a segment at a time.
+ */
+function sackRoom(tcb: Tcb): number {
+  if (tcb.congestion.inRecovery) return Math.max(0, tcb.recoveryBudget);
+  return Math.max(0, tcb.congestion.window - tcb.pipe);
+}
+
+/**
+ * RFC 6675 NextSeg rule 1: the first segment the scoreboard holds lost and not yet resent
+ * (cut to the MSS, which splits its entry), when the room allows all of it.
+ */
+function lostRetransmission(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  const board = tcb.scoreboard;
+  const i = board.firstLostIndex();
+  if (i < 0) return undefined;
+  const start = board.start(i);
+  const entryEnd = board.end(i);
+  // The entry's data (its FIN, if it has it, takes the last sequence number).
+  const sentData = Math.max(0, Math.min(tcb.sendBuffer.length, seqDiff(tcb.sndMax, tcb.sendBufferSeq)));
+  const dataEnd = seqAdd(tcb.sendBufferSeq, sentData);
+  const available = Math.max(0, seqDiff(seqLt(entryEnd, dataEnd) ? entryEnd : dataEnd, start));
+  const len = Math.min(available, tcb.sendMss);
+  const fin = tcb.finSent && tcb.finSeq === seqAdd(start, len) && seqLt(tcb.finSeq, entryEnd);
+  if (len === 0 && !fin) return undefined;
+  if (sackRoom(tcb) < len + (fin ? 1 : 0)) return undefined;
+  return transmit(tcb, now, start, len, fin, false);
+}
+
+/**
+ * A tail loss probe (RFC 8985 7.3): "If a previously unsent segment exists AND the receive
+ * window allows, send that segment ... Else ... retransmit the highest-sequence segment sent"
+ * (its last MSS), whatever cwnd says; then "TLP.end_seq = SND.NXT" and the retransmission
+ * timer restarts (7.3: the RTO follows the probe).
+ */
+function lossProbe(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  if (tcb.flightSize === 0) return undefined;
+  let seg: TcpRepr | undefined;
+  const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
+  const len = Math.min(tcb.unsentBytes, tcb.sendMss, Math.max(0, windowRoom));
+  if (len > 0) {
+    const fin = tcb.finUnsent && len === tcb.unsentBytes && windowRoom > len;
+    seg = transmit(tcb, now, tcb.sndNxt, len, fin, true);
+    tcb.rack.tlpIsRetrans = false;
+  } else {
+    const board = tcb.scoreboard;
+    if (board.count === 0) return undefined;
+    const last = board.count - 1;
+    const entryEnd = board.end(last);
+    const finInEntry = tcb.finSent && tcb.finSeq !== undefined && seqLt(tcb.finSeq, entryEnd);
+    const dataEnd = finInEntry ? tcb.finSeq! : entryEnd;
+    const dataLen = Math.max(0, seqDiff(dataEnd, board.start(last)));
+    const probeLen = Math.min(dataLen, tcb.sendMss);
+    const start = seqAdd(dataEnd, -probeLen);
+    if (probeLen === 0 && !finInEntry) return undefined;
+    seg = transmit(tcb, now, start, probeLen, finInEntry, false);
+    tcb.rack.tlpIsRetrans = true;
+  }
+  tcb.armProbe = false;
+  tcb.rack.tlpEndSeq = tcb.sndMax;
+  tcb.counters.tlpProbes++;
+  tcb.timers.set('retransmit', now + tcb.rtt.rto);
+  return seg;
 }
 
 /**
@@ -190,9 +278,15 @@ function dataSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
   // U = SND.UNA + min(SND.WND, cwnd) - SND.NXT. Limited transmit (RFC 3042) adds up to two
   // segments of new data on the first two duplicate ACKs: "the total FlightSize would remain
   // less than or equal to cwnd plus 2*SMSS".
-  const limitedTransmit = !tcb.congestion.inRecovery && tcb.dupAcks > 0 && tcb.dupAcks < 3 ? tcb.dupAcks * tcb.sendMss : 0;
-  const window = Math.min(tcb.sndWnd, tcb.congestion.window + limitedTransmit);
-  const usable = Math.max(0, seqDiff(seqAdd(tcb.sndUna, window), tcb.sndNxt));
+  let usable: number;
+  if (tcb.sackPermitted) {
+    // RFC 6675: the peer's window bounds where data may go, pipe (or PRR) how much may be out.
+    usable = Math.max(0, Math.min(seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt), sackRoom(tcb)));
+  } else {
+    const limitedTransmit = !tcb.congestion.inRecovery && tcb.dupAcks > 0 && tcb.dupAcks < 3 ? tcb.dupAcks * tcb.sendMss : 0;
+    const window = Math.min(tcb.sndWnd, tcb.congestion.window + limitedTransmit);
+    usable = Math.max(0, seqDiff(seqAdd(tcb.sndUna, window), tcb.sndNxt));
+  }
   const len = Math.min(unsent, usable, tcb.sendMss);
   // The FIN needs a sequence number inside the window too (a strict receiver trims it otherwise).
   const fin = finUnsent && len === unsent && usable > len;
@@ -235,7 +329,7 @@ export function updateSenderTimers(tcb: Tcb, now: Instant): void {
       timers.clearAll();
       return;
     case 'TIME-WAIT':
-      for (const kind of ['retransmit', 'persist', 'user-timeout', 'keepalive'] as const) timers.clear(kind);
+      for (const kind of ['retransmit', 'reorder', 'loss-probe', 'persist', 'user-timeout', 'keepalive'] as const) timers.clear(kind);
       return;
     default:
       break;
@@ -267,6 +361,9 @@ export function updateSenderTimers(tcb: Tcb, now: Instant): void {
   } else {
     timers.clear('user-timeout');
   }
+  if (tcb.sackPermitted) updateProbeTimer(tcb, now);
+  else timers.clear('loss-probe');
+  if (!outstanding) timers.clear('reorder');
   const idleStates = tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT' || tcb.state === 'FIN-WAIT-2';
   if (tcb.keepalive.enabled && idleStates) timers.setIfUnset('keepalive', now + tcb.keepalive.idle);
   else timers.clear('keepalive');

@@ -30,7 +30,10 @@ import {
   sackBlocksThatFit, timestampsOptions, tsClock, windowShiftFor,
 } from './options.js';
 import type { TimestampValues } from './options.js';
+import { Prr } from './prr.js';
+import { Rack } from './rack.js';
 import { RttEstimator } from './rtt.js';
+import { Scoreboard } from './scoreboard.js';
 import { TimerTable } from './timers.js';
 import { DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
 import type { CongestionAlgorithm, KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
@@ -82,13 +85,6 @@ export const MAX_ACK_POINTS = 16;
 /** Replies (resets) queued at most; more are dropped, a cheap rate limit. */
 export const MAX_QUEUED_REPLIES = 8;
 
-/**
- * First transmissions remembered for per-ACK RTT samples (see `Tcb.noteTransmission`): more
- * than a 64 KiB window holds at the smallest MSS l4 sends with a default peer (536 bytes: 123
- * segments). When full, the oldest is forgotten (its ACK then gives no sample, never a wrong one).
- */
-export const MAX_SEND_TIMES = 256;
-
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 const NOP: TcpOption = Object.freeze({ kind: 'nop' });
@@ -128,6 +124,12 @@ export interface TcbCounters {
   challengeAcksSuppressed: number;
   /** Segments dropped by PAWS (RFC 7323 5.3 R1): a timestamp older than TS.Recent. */
   pawsDropped: number;
+  /** Fast recoveries entered (three duplicate ACKs, or RACK finding a loss). */
+  fastRecoveries: number;
+  /** Tail loss probes sent (RFC 8985 7.3). */
+  tlpProbes: number;
+  /** Losses a tail loss probe repaired (RFC 8985 7.4): each got a congestion response. */
+  tlpRecoveries: number;
 }
 
 /** The state of one connection. */
@@ -254,15 +256,18 @@ export class Tcb {
   congestion: CongestionController;
   /** The algorithm of `congestion`: `config.congestionControl` until `setCongestionAlgorithm`. */
   congestionAlgorithm: CongestionAlgorithm;
-  /**
-   * When new data was first sent: a ring of (SND.MAX after the segment, instant), oldest first,
-   * for the per-ACK RTT samples congestion control takes (HyStart++ needs N_RTT_SAMPLE of them
-   * each round; the RFC 6298 estimator times one segment per round trip).
-   */
-  readonly #sendEnds: SeqNumber[] = [];
-  readonly #sendTimes: Instant[] = [];
-  #sendHead = 0;
-  #sendCount = 0;
+  /** Every segment in flight: SACK marks, loss marks, transmit times (RFC 6675's scoreboard, RFC 8985's xmit_ts). */
+  readonly scoreboard = new Scoreboard();
+  #rack: Rack | undefined;
+  #prr: Prr | undefined;
+  /** Bytes PRR lets us send before the next ACK (SACK-based fast recovery only). */
+  recoveryBudget = 0;
+  /** RTO recovery of a SACK sender: after a timeout until SND.UNA reaches `recover` (RFC 8985 6.3, RFC 6675 5.1). */
+  rtoRecovery = false;
+  /** Send a tail loss probe now (RFC 8985 7.3). */
+  tlpNow = false;
+  /** (Re)start the probe timeout at the next timer update: new data went out, or an ACK acknowledged new data (RFC 8985 7.2). */
+  armProbe = false;
   /** The segment being timed for an RTT sample: its end sequence number and when it was sent. */
   rttSeq: SeqNumber | undefined;
   rttStart: Instant = 0;
@@ -317,7 +322,7 @@ export class Tcb {
   readonly timers = new TimerTable();
   readonly counters: TcbCounters = {
     retransmissions: 0, bytesSent: 0, bytesReceived: 0, segmentsSent: 0, segmentsReceived: 0,
-    outOfOrderDropped: 0, challengeAcksSuppressed: 0, pawsDropped: 0,
+    outOfOrderDropped: 0, challengeAcksSuppressed: 0, pawsDropped: 0, fastRecoveries: 0, tlpProbes: 0, tlpRecoveries: 0,
   };
 
   constructor(p: TcbParams) {
@@ -351,6 +356,16 @@ export class Tcb {
     this.offeredWindowShift = p.config.windowScaling ? windowShiftFor(this.receiveBuffer.capacity) : undefined;
     this.tsOffset = (p.tsOffset ?? 0) >>> 0;
     this.startedAt = p.now;
+  }
+
+  /** RACK-TLP's variables (RFC 8985), made when a SACK sender first has data in flight (an idle connection pays nothing). */
+  get rack(): Rack {
+    return (this.#rack ??= new Rack());
+  }
+
+  /** Proportional Rate Reduction's variables (RFC 6937), made at the first SACK-based fast recovery. */
+  get prr(): Prr {
+    return (this.#prr ??= new Prr());
   }
 
   /** Snd.TSclock (RFC 7323 4.1) at `now`. */
@@ -398,6 +413,33 @@ export class Tcb {
   /** Sequence space sent and not acknowledged (SND.MAX - SND.UNA): RFC 5681's FlightSize. */
   get flightSize(): number {
     return Math.max(0, seqDiff(this.sndMax, this.sndUna));
+  }
+
+  /**
+   * RFC 6675's pipe, "the sender's estimate of the number of bytes outstanding in the
+   * network": the flight less what the peer has SACKed and what is deemed lost, plus the
+   * retransmissions of lost segments now in flight (Linux's packets_out - left_out + retrans_out).
+   */
+  get pipe(): number {
+    const b = this.scoreboard;
+    return Math.max(0, this.flightSize - b.sackedBytes - b.lostBytes + b.retransInFlightBytes);
+  }
+
+  /**
+   * Every segment in flight that the peer has not SACKed is to be sent again, without a
+   * congestion response (a smaller path MTU, or a window that reopened after the peer shrank
+   * it to zero). A SACK sender marks them lost and retransmits them as its window allows;
+   * without SACK, SND.NXT goes back to SND.UNA (go-back-N).
+   */
+  resendFlight(): void {
+    if (!this.synAcked || this.flightSize === 0) return;
+    this.rttSeq = undefined;
+    this.retransmitNow = false;
+    if (this.sackPermitted) {
+      for (let i = 0; i < this.scoreboard.count; i++) this.scoreboard.markLost(i);
+    } else {
+      this.sndNxt = this.sndUna;
+    }
   }
 
   /** Position of SND.NXT in the send buffer. */
@@ -617,38 +659,6 @@ export class Tcb {
     return true;
   }
 
-  /**
-   * New data went out at `now` and SND.MAX moved: remembered for {@link ackRttSample}.
-   * Called by `pollTransmit` for every segment that advanced SND.MAX.
-   */
-  noteTransmission(now: Instant): void {
-    if (this.#sendCount === MAX_SEND_TIMES) {
-      this.#sendHead = (this.#sendHead + 1) % MAX_SEND_TIMES;
-      this.#sendCount--;
-    }
-    const i = (this.#sendHead + this.#sendCount) % MAX_SEND_TIMES;
-    this.#sendEnds[i] = this.sndMax;
-    this.#sendTimes[i] = now;
-    this.#sendCount++;
-  }
-
-  /**
-   * The RTT sample an ACK of everything before `ack` gives: `now` minus when the newest segment
-   * it covers was first sent (the remembered transmissions it covers are forgotten). Undefined
-   * when it covers none. A segment retransmitted since (go-back-N after a timeout, fast
-   * retransmit) makes the sample too long, never too short: good enough for the minimum RTTs
-   * that CUBIC and HyStart++ take, not for RFC 6298's estimator, which keeps Karn's rule.
-   */
-  ackRttSample(now: Instant, ack: SeqNumber): Duration | undefined {
-    let sentAt: Instant | undefined;
-    while (this.#sendCount > 0 && seqLe(this.#sendEnds[this.#sendHead] ?? ack, ack)) {
-      sentAt = this.#sendTimes[this.#sendHead];
-      this.#sendHead = (this.#sendHead + 1) % MAX_SEND_TIMES;
-      this.#sendCount--;
-    }
-    return sentAt === undefined ? undefined : Math.max(0, now - sentAt);
-  }
-
   // --- Building segments ---
 
   /**
@@ -840,6 +850,7 @@ export class Tcb {
     this.timers.clearAll();
     this.timers.set('time-wait', now + 2 * this.config.msl);
     this.retransmitNow = false;
+    this.tlpNow = false;
     this.probeNow = false;
     this.forceSend = false;
     this.keepaliveNow = false;
@@ -851,6 +862,7 @@ export class Tcb {
     this.state = 'CLOSED';
     this.timers.clearAll();
     this.sendBuffer.clear();
+    this.scoreboard.clear();
     this.assembler.clear();
     this.sackRecent.length = 0;
     this.dsack = undefined;
@@ -862,6 +874,7 @@ export class Tcb {
     this.probeNow = false;
     this.forceSend = false;
     this.keepaliveNow = false;
+    this.tlpNow = false;
     this.closedPending = true;
   }
 

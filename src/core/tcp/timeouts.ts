@@ -6,6 +6,7 @@
  * connection is CLOSED. Handlers only change the TCB and raise flags for `send.ts`.
  */
 import type { Instant } from '../../time/instant.js';
+import { probeTimeout, reorderTimeout, sackRetransmitTimeout } from './sack-recovery.js';
 import { TIMER_KINDS } from './timers.js';
 import type { TimerKind } from './timers.js';
 import type { Tcb } from './tcb.js';
@@ -29,6 +30,9 @@ const HANDLERS: Record<TimerKind, (tcb: Tcb, now: Instant) => void> = {
   // calls, delete the TCB, enter the CLOSED state, and return."
   'user-timeout': (tcb) => tcb.fail('timed-out'),
   'retransmit': retransmissionTimeout,
+  // RFC 8985 6.2: RACK's reorder timer, and 7.3: the tail loss probe's timeout.
+  'reorder': reorderTimeout,
+  'loss-probe': probeTimeout,
   'persist': persistTimeout,
   'keepalive': keepaliveTimeout,
   // RFC 9293 3.8.6.3: the delay is over, the ACK goes now.
@@ -66,9 +70,11 @@ function retransmissionTimeout(tcb: Tcb, now: Instant): void {
   tcb.dupAcks = 0;
   tcb.retransmitNow = false;
   // RFC 6298 5.4: "Retransmit the earliest segment that has not been acknowledged by the TCP
-  // receiver." Going back to SND.UNA, the window (now one segment) sends exactly that, and
+  // receiver." With SACK, RACK marks what is lost and only that is resent (RFC 8985 6.3).
+  // Without, going back to SND.UNA, the window (now one segment) sends exactly that, and
   // later ACKs let the rest follow as in slow start.
-  tcb.sndNxt = tcb.sndUna;
+  if (tcb.sackPermitted) sackRetransmitTimeout(tcb, now);
+  else tcb.sndNxt = tcb.sndUna;
   // 5.5: "The host MUST set RTO <- RTO * 2 ("back off the timer")." 5.6: "Start the
   // retransmission timer, such that it expires after RTO seconds (for the value of RTO after
   // the doubling operation outlined in 5.5)."

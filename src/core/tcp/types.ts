@@ -191,6 +191,23 @@ export interface TcpConnectionInfo {
   readonly windowScaling: { readonly send: number | undefined; readonly receive: number | undefined };
   /** True when both SYNs carried the Timestamps option (RFC 7323 3.2): RTTM and PAWS are on. */
   readonly timestamps: boolean;
-  /** True when both SYNs carried SACK-permitted (RFC 2018 2): our ACKs carry SACK and D-SACK blocks. */
+  /**
+   * True when both SYNs carried SACK-permitted (RFC 2018 2): our ACKs carry SACK and D-SACK
+   * blocks, and loss recovery uses the peer's (RACK-TLP, RFC 6675 with PRR).
+   */
   readonly sackPermitted: boolean;
+  /**
+   * Loss recovery now: 'open' (nothing deemed lost), 'fast-recovery' (RFC 5681 / RFC 6675) or
+   * 'rto-recovery' (after a retransmission timeout, a SACK sender resending what is lost).
+   */
+  readonly lossRecovery: 'open' | 'fast-recovery' | 'rto-recovery';
+  /** Bytes in flight the peer has selectively acknowledged, and bytes deemed lost (the scoreboard). */
+  readonly sackedBytes: number;
+  readonly lostBytes: number;
+  /** RFC 6675's pipe: the bytes estimated to be in the network. */
+  readonly pipe: number;
+  /** Fast recoveries entered, tail loss probes sent, and losses they repaired (RFC 8985 7). */
+  readonly fastRecoveries: number;
+  readonly tailLossProbes: number;
+  readonly tailLossRecoveries: number;
 }
