@@ -374,6 +374,7 @@ export class TcpConnection {
       sackedBytes: tcb.scoreboard.sackedBytes,
       lostBytes: tcb.scoreboard.lostBytes,
       pipe: tcb.pipe,
+      retransmitTimeouts: tcb.counters.retransmitTimeouts,
       fastRecoveries: tcb.counters.fastRecoveries,
       tailLossProbes: tcb.counters.tlpProbes,
       tailLossRecoveries: tcb.counters.tlpRecoveries,

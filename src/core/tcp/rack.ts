@@ -131,6 +131,12 @@ export class Rack implements DeliveryObserver {
    * RACK.reo_wnd_persist -= 1; If RACK.reo_wnd_persist <= 0: RACK.reo_wnd_mult = 1").
    */
   updateReorderingWindow(sndUna: SeqNumber, sndNxt: SeqNumber, dsack: boolean, exitingRecovery: boolean): void {
+    // A D-SACK says a retransmission was not needed: the original was late, not lost. Step 3
+    // cannot see that reordering (the segment is marked retransmitted by then), so l4 takes
+    // the D-SACK as seen reordering too, or the window would stay 0 whenever DupThresh
+    // segments are SACKed and every reordering deeper than that would cost a retransmission
+    // (Linux's RACK counts D-SACKs the same way).
+    if (dsack) this.reorderingSeen = true;
     if (this.dsackRound !== undefined && seqGe(sndUna, this.dsackRound)) this.dsackRound = undefined;
     if (this.dsackRound === undefined && dsack) {
       this.dsackRound = sndNxt;

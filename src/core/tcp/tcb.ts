@@ -124,6 +124,8 @@ export interface TcbCounters {
   challengeAcksSuppressed: number;
   /** Segments dropped by PAWS (RFC 7323 5.3 R1): a timestamp older than TS.Recent. */
   pawsDropped: number;
+  /** Retransmission timeouts after the handshake (RFC 6298 5.4). */
+  retransmitTimeouts: number;
   /** Fast recoveries entered (three duplicate ACKs, or RACK finding a loss). */
   fastRecoveries: number;
   /** Tail loss probes sent (RFC 8985 7.3). */
@@ -322,7 +324,7 @@ export class Tcb {
   readonly timers = new TimerTable();
   readonly counters: TcbCounters = {
     retransmissions: 0, bytesSent: 0, bytesReceived: 0, segmentsSent: 0, segmentsReceived: 0,
-    outOfOrderDropped: 0, challengeAcksSuppressed: 0, pawsDropped: 0, fastRecoveries: 0, tlpProbes: 0, tlpRecoveries: 0,
+    outOfOrderDropped: 0, challengeAcksSuppressed: 0, pawsDropped: 0, retransmitTimeouts: 0, fastRecoveries: 0, tlpProbes: 0, tlpRecoveries: 0,
   };
 
   constructor(p: TcbParams) {

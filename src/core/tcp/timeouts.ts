@@ -62,6 +62,7 @@ function retransmissionTimeout(tcb: Tcb, now: Instant): void {
     tcb.fail('timed-out');
     return;
   }
+  tcb.counters.retransmitTimeouts++;
   // RFC 5681 3.1: ssthresh = max(FlightSize / 2, 2*SMSS) the first time, cwnd = 1 SMSS.
   tcb.congestion.onRetransmitTimeout(now, tcb.flightSize, tcb.timeouts > 1);
   // RFC 6582 3.2 step 4: "After a retransmit timeout, record the highest sequence number

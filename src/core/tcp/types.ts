@@ -206,7 +206,8 @@ export interface TcpConnectionInfo {
   readonly lostBytes: number;
   /** RFC 6675's pipe: the bytes estimated to be in the network. */
   readonly pipe: number;
-  /** Fast recoveries entered, tail loss probes sent, and losses they repaired (RFC 8985 7). */
+  /** Retransmission timeouts (after the handshake), fast recoveries entered, tail loss probes sent, and losses they repaired (RFC 8985 7). */
+  readonly retransmitTimeouts: number;
   readonly fastRecoveries: number;
   readonly tailLossProbes: number;
   readonly tailLossRecoveries: number;
