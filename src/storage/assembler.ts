@@ -19,6 +19,15 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/**
+ * The default bound on separate ranges. A long fat path that overflows a router's queue in
+ * slow start can lose every other segment of a window of thousands: each hole is a range, and
+ * a receiver that refused ranges beyond a few dozen would discard data it had received (and
+ * its peer would send it again). 4,096 ranges cost 64 KiB at most, and every lookup is a
+ * binary search.
+ */
+export const DEFAULT_MAX_RANGES = 4096;
+
 /** Out-of-order ranges of one stream, bounded in bytes and in count. */
 export class Assembler {
   /** Most bytes held at once. */
@@ -30,7 +39,7 @@ export class Assembler {
   #held = 0;
 
   /** An empty assembler holding at most `limit` bytes in at most `maxRanges` ranges. */
-  constructor(limit: number, maxRanges = 64) {
+  constructor(limit: number, maxRanges = DEFAULT_MAX_RANGES) {
     this.limit = Math.max(0, limit);
     this.maxRanges = Math.max(1, maxRanges);
   }
@@ -55,18 +64,29 @@ export class Assembler {
     return this.#starts.map((start, i) => ({ start, end: this.#ends[i]! }));
   }
 
+  /** The index of the first range that ends after `offset` (the number of ranges when none does). */
+  #firstEndingAfter(offset: number): number {
+    const ends = this.#ends;
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The held range that contains `offset`, or undefined (read-only; SACK blocks are built from it). */
   rangeContaining(offset: number): ByteRange | undefined {
-    for (let i = 0; i < this.#starts.length; i++) {
-      if (this.#starts[i]! > offset) return undefined;
-      if (offset < this.#ends[i]!) return { start: this.#starts[i]!, end: this.#ends[i]! };
-    }
+    const i = this.#firstEndingAfter(offset);
+    if (i < this.#starts.length && this.#starts[i]! <= offset) return { start: this.#starts[i]!, end: this.#ends[i]! };
     return undefined;
   }
 
   /** The part of `[start, end)` already held in the first held range it overlaps, or undefined (a duplicate, for DSACK). */
   overlap(start: number, end: number): ByteRange | undefined {
-    for (let i = 0; i < this.#starts.length; i++) {
+    for (let i = this.#firstEndingAfter(start); i < this.#starts.length; i++) {
       const s = Math.max(start, this.#starts[i]!);
       const e = Math.min(end, this.#ends[i]!);
       if (s < e) return { start: s, end: e };
@@ -90,8 +110,7 @@ export class Assembler {
     const starts = this.#starts;
     const ends = this.#ends;
     // First range that ends at or after `start` (it may touch or overlap); ranges before it stay.
-    let first = 0;
-    while (first < starts.length && ends[first]! < start) first++;
+    const first = start > 0 ? this.#firstEndingAfter(start - 1) : 0;
     // Ranges [first, last) overlap or touch [start, end).
     let last = first;
     let mergedStart = start;

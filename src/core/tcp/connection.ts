@@ -242,7 +242,7 @@ export class TcpConnection {
 
   /** In-order received bytes (a copy), at most `max`; undefined if none. May queue a window update. */
   recv(now: Instant, max?: number): Uint8Array | undefined {
-    const data = readReceived(this.#tcb, max);
+    const data = readReceived(this.#tcb, max, now);
     updateSenderTimers(this.#tcb, now);
     if (data !== undefined) this.#onApplicationCall();
     return data;

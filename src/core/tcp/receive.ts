@@ -150,12 +150,13 @@ function acceptFin(tcb: Tcb, now: Instant): void {
  * to half the buffer or less, a window update is owed at once: otherwise a sender facing a
  * closed window would wait for its persist timer.
  */
-export function readReceived(tcb: Tcb, max: number | undefined): Uint8Array | undefined {
+export function readReceived(tcb: Tcb, max: number | undefined, now: Instant): Uint8Array | undefined {
   const available = tcb.receiveBuffer.length;
   const n = max === undefined ? available : Math.min(available, Math.max(0, Math.floor(max)));
   if (!(n > 0)) return undefined;
   const out = new Uint8Array(n);
   tcb.receiveBuffer.dequeueInto(out);
+  tcb.noteRead(n, now);
   const peerMaySend = tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2';
   if (peerMaySend && tcb.rcvSynchronized) {
     const current = tcb.rcvWnd;

@@ -419,7 +419,10 @@ function urgTextFin(tcb: Tcb, now: Instant, seg: Incoming): void {
   // STATE, LAST-ACK STATE, TIME-WAIT STATE: This should not occur since a FIN has been received
   // from the remote side. Ignore the segment text."
   const finSeq = seqAdd(seg.dataSeq, seg.payload.length);
-  if (receiving && seg.payload.length > 0) receiveText(tcb, now, seg.dataSeq, seg.payload);
+  if (receiving && seg.payload.length > 0) {
+    tcb.noteTextArrival(now, seg);
+    receiveText(tcb, now, seg.dataSeq, seg.payload);
+  }
   // --- Eighth, check the FIN bit. ---
   if (seg.fin) receiveFin(tcb, now, finSeq);
 }

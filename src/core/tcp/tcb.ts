@@ -27,15 +27,16 @@ import { createCongestionController, initialWindow } from './congestion/index.js
 import type { CongestionController } from './congestion/index.js';
 import {
   MAX_WINDOW_FIELD, MAX_WINDOW_SHIFT, TIMESTAMPS_OPTION_SPACE, TS_CLOCK_TICK, findTimestamps, findWindowScale, hasSackPermitted,
-  sackBlocksThatFit, timestampsOptions, tsClock, windowShiftFor,
+  sackBlocksThatFit, timestampsOptions, tsClock, tsElapsed, windowShiftFor,
 } from './options.js';
 import type { TimestampValues } from './options.js';
+import { ReceiveAutotuner } from './autotune.js';
 import { Prr } from './prr.js';
 import { Rack } from './rack.js';
 import { RttEstimator } from './rtt.js';
 import { Scoreboard } from './scoreboard.js';
 import { TimerTable } from './timers.js';
-import { DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
+import { AUTOTUNE_INITIAL_WINDOW, DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
 import type { CongestionAlgorithm, KeepaliveConfig, TcpConfig, TcpError, TcpEvent, TcpState } from './types.js';
 
 /** The largest window the 16-bit window field can carry without window scaling (RFC 9293 3.1). */
@@ -247,6 +248,13 @@ export class Tcb {
    */
   readonly ackPoints: SeqNumber[] = [];
 
+  /**
+   * The most the receive window may cover now, unread bytes included (RCV.BUFF as receive
+   * autotuning sets it, `autotune.ts`); the ring's capacity when autotuning is off.
+   */
+  rcvSpace: number;
+  #autotuner: ReceiveAutotuner | undefined;
+
   readonly sendBuffer: RingBuffer;
   readonly receiveBuffer: RingBuffer;
   readonly assembler: Assembler;
@@ -348,6 +356,8 @@ export class Tcb {
     this.sendBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.sendBufferSize)));
     this.receiveBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.receiveBufferSize)));
     this.assembler = new Assembler(p.config.outOfOrderLimit);
+    const capacity = this.receiveBuffer.capacity;
+    this.rcvSpace = p.config.receiveBufferAutotuning ? Math.min(capacity, AUTOTUNE_INITIAL_WINDOW) : capacity;
     this.scratch = new Uint8Array(this.localMss);
     this.rtt = new RttEstimator(p.config);
     this.congestionAlgorithm = p.config.congestionControl;
@@ -469,7 +479,7 @@ export class Tcb {
    * the peer has been offered (a scaled window may announce slightly less, see `windowField`).
    */
   get rcvWnd(): number {
-    return this.rcvSynchronized ? Math.max(0, seqDiff(this.rcvRightEdge, this.rcvNxt)) : Math.min(this.receiveBuffer.free, MAX_WINDOW);
+    return this.rcvSynchronized ? Math.max(0, seqDiff(this.rcvRightEdge, this.rcvNxt)) : Math.min(this.receiveBuffer.free, this.rcvSpace, MAX_WINDOW);
   }
 
   /** True in the states where our data may still flow (after our SYN is acknowledged). */
@@ -494,12 +504,41 @@ export class Tcb {
 
   /** RCV.BUFF: the most we ever offer (the buffer less the rounding reserve, within what the field can say). */
   get receiveWindowMax(): number {
-    return Math.min(this.receiveBuffer.capacity - this.rcvReserve, this.maxFieldWindow);
+    return Math.min(this.receiveBuffer.capacity - this.rcvReserve, this.maxFieldWindow, this.rcvSpace);
   }
 
   /** The window the free buffer space would allow (less the rounding reserve), capped by what the field can say. */
   get potentialWindow(): number {
-    return Math.max(0, Math.min(this.receiveBuffer.free - this.rcvReserve, this.maxFieldWindow));
+    const autotuned = this.rcvSpace - this.receiveBuffer.length;
+    return Math.max(0, Math.min(this.receiveBuffer.free - this.rcvReserve, this.maxFieldWindow, autotuned));
+  }
+
+  /**
+   * Text arrived: a round-trip sample for receive autotuning (the echoed timestamp, or the
+   * time one window takes). Nothing is kept while the window is already the whole buffer.
+   */
+  noteTextArrival(now: Instant, seg: { readonly hasTimestamps: boolean; readonly tsEcr: number }): void {
+    if (this.rcvSpace >= this.receiveBuffer.capacity) return;
+    const tuner = (this.#autotuner ??= new ReceiveAutotuner(now, this.rcvMss));
+    let echoRtt: Duration | undefined;
+    if (this.tsEnabled && seg.hasTimestamps) {
+      const ticks = tsElapsed(this.tsClock(now), seg.tsEcr, this.tsAge(now));
+      if (ticks !== undefined) echoRtt = Math.max(1, ticks) * TS_CLOCK_TICK;
+    }
+    tuner.onText(now, echoRtt, this.rcvNxt, this.rcvWnd);
+  }
+
+  /** The application read `bytes`: autotuning may widen the window the receive buffer offers. */
+  noteRead(bytes: number, now: Instant): void {
+    const tuner = this.#autotuner;
+    if (tuner === undefined || this.rcvSpace >= this.receiveBuffer.capacity) return;
+    const window = tuner.onRead(bytes, now, this.rtt.srtt, this.rcvMss);
+    if (window !== undefined && window > this.rcvSpace) this.rcvSpace = Math.min(this.receiveBuffer.capacity, window);
+  }
+
+  /** The receiver's round-trip estimate (autotuning's), when it has one. */
+  get receiveRtt(): Duration | undefined {
+    return this.#autotuner?.rtt;
   }
 
   /**

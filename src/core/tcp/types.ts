@@ -107,22 +107,35 @@ export interface TcpConfig {
   /**
    * Offer SACK-permitted (RFC 2018 2) on our SYN, and answer it on our SYN,ACK. Once both SYNs
    * carried it, our ACKs report held out-of-order data in SACK blocks (RFC 2018 4) and
-   * duplicates in D-SACK blocks (RFC 2883). The sender does not use the peer's blocks yet.
+   * duplicates in D-SACK blocks (RFC 2883), and the sender recovers from loss with the peer's
+   * blocks (RACK-TLP, RFC 8985; RFC 6675 with PRR, RFC 6937). Without, NewReno (RFC 6582).
    */
   readonly sack: boolean;
+  /**
+   * Receive-buffer autotuning (dynamic right-sizing, as Linux's tcp_rcv_space_adjust): the
+   * window offered starts at {@link AUTOTUNE_INITIAL_WINDOW} and grows, once a round trip, to
+   * twice what the application read in the last one (plus headroom), up to
+   * `receiveBufferSize`. A long fat path is filled without configuration, and a slow reader
+   * never invites a peer to park 16 MiB in its buffer. Off: the whole buffer is offered.
+   */
+  readonly receiveBufferAutotuning: boolean;
 }
+
+/** The window a connection with autotuning offers at first (Linux offers about 64 KiB). */
+export const AUTOTUNE_INITIAL_WINDOW = 128 * 1024;
 
 /**
  * l4's defaults. Tests and tools override fields with `{ ...TCP_DEFAULTS, ... }`.
  *
  * The buffers are sized for a long fat path: 16 MiB holds the bandwidth-delay product of
  * 1 Gbit/s over 100 ms (12.5 MB) with room to spare, so window scaling (shift 9) lets one
- * connection fill such a link. The rings allocate memory only as bytes arrive
+ * connection fill such a link; autotuning offers only as much of it as the application's
+ * reading rate needs. The rings allocate memory only as bytes arrive
  * (`storage/ring-buffer.ts`), so an idle connection pays nothing for the size; a busy one
  * holds at most what its peer or its application has actually queued. The out-of-order
  * bound follows the receive buffer: out-of-order bytes live in the receive ring itself, so
  * the ring's capacity is their memory bound, and the assembler adds only its range list
- * (at most 64 ranges).
+ * (at most 4,096 ranges).
  */
 export const TCP_DEFAULTS: TcpConfig = {
   sendBufferSize: 16 * 1024 * 1024,
@@ -143,6 +156,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   windowScaling: true,
   timestamps: true,
   sack: true,
+  receiveBufferAutotuning: true,
 };
 
 /** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */
