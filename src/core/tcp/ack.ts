@@ -69,7 +69,7 @@ export function processAck(tcb: Tcb, now: Instant, seg: Incoming): boolean {
   tcb.probesUnanswered = 0;
   // A SACK sender's recovery has work only when something was in flight.
   const sack = tcb.sackPermitted;
-  const sackWork = sack && tcb.flightSize > 0;
+  const sackWork = sack && tcb.scoreboard.count > 0;
   const sackedBefore = sackWork ? beginSackAck(tcb, now, seg) : 0;
   const duplicate = !seqGt(ack, tcb.sndUna) && isDuplicateAck(tcb, seg);
 

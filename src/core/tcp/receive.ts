@@ -53,11 +53,11 @@ export function receiveText(tcb: Tcb, now: Instant, dataSeq: SeqNumber, data: Ui
   // In order. "Once the TCP endpoint takes responsibility for the data, it advances RCV.NXT over
   // the data accepted, and adjusts RCV.WND as appropriate to the current buffer availability.
   // The total of RCV.NXT and RCV.WND should not be reduced."
-  const filledGap = !tcb.assembler.isEmpty;
+  const filledGap = tcb.holdsOutOfOrder;
   tcb.receiveBuffer.writeUnallocated(0, payload);
   tcb.receiveBuffer.commit(payload.length);
   let front = tcb.rcvStreamOffset + payload.length;
-  let end = tcb.assembler.advance(front);
+  let end = filledGap ? tcb.assembler.advance(front) : front;
   if (tcb.peerFinOffset !== undefined) end = Math.min(end, tcb.peerFinOffset);
   if (end > front) {
     tcb.receiveBuffer.commit(end - front);
@@ -120,7 +120,7 @@ export function receiveFin(tcb: Tcb, now: Instant, finSeq: SeqNumber): void {
 function acceptFin(tcb: Tcb, now: Instant): void {
   tcb.rcvNxt = seqAdd(tcb.rcvNxt, 1);
   tcb.peerFinOffset = undefined;
-  tcb.assembler.clear();
+  if (tcb.holdsOutOfOrder) tcb.assembler.clear();
   tcb.ackNow = true;
   tcb.timers.clear('delayed-ack');
   tcb.emit({ type: 'peer-closed' });

@@ -119,7 +119,8 @@ function synSegment(tcb: Tcb, now: Instant): TcpRepr {
  */
 function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: boolean, advance: boolean, probe = false): TcpRepr {
   const offset = seqDiff(seq, tcb.sendBufferSeq);
-  if (len > tcb.scratch.length) tcb.scratch = new Uint8Array(len);
+  // Made at the first segment (an idle connection has none), a full MSS so it is made once.
+  if (len > tcb.scratch.length) tcb.scratch = new Uint8Array(Math.max(len, tcb.localMss));
   const payload = tcb.sendBuffer.peek(offset, len, tcb.scratch);
   let flags = TcpFlags.ACK;
   if (len > 0 && offset + len === tcb.sendBuffer.length) flags |= TcpFlags.PSH;

@@ -257,7 +257,7 @@ export class Tcb {
 
   readonly sendBuffer: RingBuffer;
   readonly receiveBuffer: RingBuffer;
-  readonly assembler: Assembler;
+  #assembler: Assembler | undefined;
   /** Where a segment that wraps around the send ring is copied (grown on demand, then reused). */
   scratch: Uint8Array;
 
@@ -341,7 +341,8 @@ export class Tcb {
     this.remote = p.remote;
     this.nagle = p.config.nagle;
     this.delayedAck = Math.max(0, Math.min(MAX_DELAYED_ACK, p.config.delayedAck));
-    this.keepalive = { ...p.config.keepalive };
+    // Shared with the config until `setKeepAlive` replaces it (nothing changes it in place).
+    this.keepalive = p.config.keepalive;
     this.iss = p.iss >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
@@ -355,10 +356,9 @@ export class Tcb {
     this.rcvMss = this.sendMss;
     this.sendBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.sendBufferSize)));
     this.receiveBuffer = new RingBuffer(Math.max(0, Math.floor(p.config.receiveBufferSize)));
-    this.assembler = new Assembler(p.config.outOfOrderLimit);
     const capacity = this.receiveBuffer.capacity;
     this.rcvSpace = p.config.receiveBufferAutotuning ? Math.min(capacity, AUTOTUNE_INITIAL_WINDOW) : capacity;
-    this.scratch = new Uint8Array(this.localMss);
+    this.scratch = EMPTY;
     this.rtt = new RttEstimator(p.config);
     this.congestionAlgorithm = p.config.congestionControl;
     this.congestion = createCongestionController(this.congestionAlgorithm, {
@@ -368,6 +368,16 @@ export class Tcb {
     this.offeredWindowShift = p.config.windowScaling ? windowShiftFor(this.receiveBuffer.capacity) : undefined;
     this.tsOffset = (p.tsOffset ?? 0) >>> 0;
     this.startedAt = p.now;
+  }
+
+  /** The out-of-order ranges held (made at the first out-of-order segment: an idle connection has none). */
+  get assembler(): Assembler {
+    return (this.#assembler ??= new Assembler(this.config.outOfOrderLimit));
+  }
+
+  /** True when out-of-order data is held (without making an assembler to ask). */
+  get holdsOutOfOrder(): boolean {
+    return this.#assembler !== undefined && !this.#assembler.isEmpty;
   }
 
   /** RACK-TLP's variables (RFC 8985), made when a SACK sender first has data in flight (an idle connection pays nothing). */
@@ -904,7 +914,7 @@ export class Tcb {
     this.timers.clearAll();
     this.sendBuffer.clear();
     this.scoreboard.clear();
-    this.assembler.clear();
+    this.#assembler?.clear();
     this.sackRecent.length = 0;
     this.dsack = undefined;
     this.synNeeded = false;
