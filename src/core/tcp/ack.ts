@@ -159,7 +159,7 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
   let restartTimer = true;
   if (tcb.sackPermitted) {
     // SACK recovery (sack-recovery.ts) runs after this; outside recovery, the window grows.
-    if (!tcb.congestion.inRecovery) tcb.congestion.onAck(dataAcked, now, ackRtt, tcb.sndUna, tcb.sndMax);
+    if (!tcb.congestion.inRecovery) tcb.congestion.onAck(grows(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
   } else if (tcb.congestion.inRecovery) {
     if (seqGe(ack, tcb.recover)) {
       // RFC 6582 3.2 step 3, "Full acknowledgments: If this ACK acknowledges all of the data up
@@ -183,7 +183,7 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
     // that sends more than 2^31 bytes without a loss (modular comparison would turn it false).
     if (seqGt(tcb.sndUna, tcb.recover)) tcb.recover = seqAdd(tcb.sndUna, -1);
     // SND.UNA and SND.MAX let HyStart++ (RFC 9406 4.2) see where its rounds end.
-    tcb.congestion.onAck(dataAcked, now, ackRtt, tcb.sndUna, tcb.sndMax);
+    tcb.congestion.onAck(grows(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
   }
 
   // RFC 6298 5.2: "When all outstanding data has been acknowledged, turn off the retransmission
@@ -201,6 +201,20 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
     tcb.sendBlocked = false;
     tcb.emit({ type: 'writable' });
   }
+}
+
+/**
+ * Whether an ACK may grow cwnd: only while cwnd is what limits the sender, judged by the
+ * flight when the ACK arrived. RFC 9438 5.8: "CUBIC does not increase cwnd when a flow is
+ * application limited"; RFC 7661 likewise keeps cwnd from growing past what was used. A
+ * sender held back by the peer's window or its application would otherwise grow cwnd without
+ * bound (64 MB against a 16 MiB window on a long fat link) and burst when the window opens.
+ * In slow start, as Linux does, half of cwnd in flight is enough: the flight doubles per round.
+ */
+function grows(tcb: Tcb, flight: number): boolean {
+  const cwnd = tcb.congestion.window;
+  if (cwnd < tcb.congestion.ssthresh) return 2 * flight >= cwnd;
+  return flight + tcb.sendMss >= cwnd;
 }
 
 /** A duplicate ACK (RFC 5681 3.2, RFC 6582 3.2 step 2). */

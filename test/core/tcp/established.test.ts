@@ -384,7 +384,9 @@ describe('ESTABLISHED: sending', () => {
     assert.equal(info.srtt, 3750);
     assert.equal(info.rttvar, 7500);
     assert.equal(info.rto, millis(200));
-    assert.equal(info.cwnd, 4380 + 3);
+    // Three bytes in flight are far below half the initial window: the connection is
+    // application limited, and cwnd does not grow (RFC 9438 5.8).
+    assert.equal(info.cwnd, 4380);
     assert.ok(info.ssthresh > 1 << 30);
     assert.equal(info.mss, 1460);
     assert.equal(info.sendWindow, 65535);
@@ -394,5 +396,27 @@ describe('ESTABLISHED: sending', () => {
     assert.equal(info.bytesReceived, 2);
     assert.ok(info.segmentsSent >= 2);
     assert.ok(info.segmentsReceived >= 3);
+  });
+});
+
+describe('ESTABLISHED: cwnd grows only while it limits the sender (RFC 9438 5.8)', () => {
+  test('held back by a 4-segment peer window, slow start stops at twice the flight', () => {
+    const mss = 1460;
+    const conn = establishedConnection({ peerWindow: 4 * mss, config: { sendBufferSize: 256 * 1024 } });
+    conn.setNoDelay(true);
+    write(conn, pattern(100 * mss));
+    let acked = 0;
+    let now = 0;
+    drain(conn, now);
+    for (let round = 0; round < 20; round++) {
+      now += millis(10);
+      acked = conn.info().bytesSent;
+      send(conn, fromPeer({ ack: l(1 + acked), window: 4 * mss }), now);
+      drain(conn, now);
+    }
+    const { cwnd } = conn.info();
+    // Unchecked, slow start would add a segment per ACK for 20 rounds (33,580 bytes).
+    assert.ok(cwnd <= 3 * 4 * mss, `cwnd ${cwnd} stays within a small multiple of the window the peer allows`);
+    assert.ok(cwnd >= 4 * mss, `cwnd ${cwnd} still covers it`);
   });
 });
