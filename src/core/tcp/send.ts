@@ -32,8 +32,37 @@ import type { Tcb } from './tcb.js';
 const MIN_OVERRIDE: Duration = millis(100);
 const MAX_OVERRIDE: Duration = seconds(1);
 
+/** Pacing's rate over cwnd per SRTT: in slow start, and in congestion avoidance (Linux's tcp_pacing_ss_ratio and tcp_pacing_ca_ratio). */
+export const PACING_SLOW_START_RATIO = 2;
+export const PACING_AVOIDANCE_RATIO = 1.2;
+/** The most a paced sender sends back to back: a millisecond's worth (Linux sizes its bursts so), and never less than two segments. */
+export const PACING_BURST: Duration = millis(1);
+
+/** The pacing rate in bytes per microsecond, or undefined when not pacing (off, or no RTT measured yet). */
+function pacingRate(tcb: Tcb): number | undefined {
+  const srtt = tcb.rtt.srtt;
+  if (!tcb.config.pacing || srtt === undefined || srtt <= 0) return undefined;
+  const cc = tcb.congestion;
+  const ratio = cc.window < cc.ssthresh ? PACING_SLOW_START_RATIO : PACING_AVOIDANCE_RATIO;
+  return (ratio * cc.window) / srtt;
+}
+
+/** How far ahead of `now` the pacing schedule may run before a segment must wait. */
+function pacingSlack(tcb: Tcb, rate: number): Duration {
+  return Math.max(PACING_BURST, (2 * tcb.sendMss) / rate);
+}
+
+/** Whether pacing lets a segment leave at `now`; when not, the pacing timer will say when. */
+function pacingAllows(tcb: Tcb, now: Instant): boolean {
+  const rate = pacingRate(tcb);
+  if (rate === undefined || tcb.pacingNext <= now + pacingSlack(tcb, rate)) return true;
+  tcb.pacingBlocked = true;
+  return false;
+}
+
 /** The next segment to transmit, or undefined. */
 export function nextSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
+  tcb.pacingBlocked = false;
   const reply = tcb.replies.shift();
   if (reply !== undefined) return reply;
   if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') return undefined;
@@ -135,6 +164,11 @@ function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: bool
     tcb.rttSeq = end;
     tcb.rttStart = now;
   }
+  // Pacing: the schedule moves on by this segment's time at the pacing rate.
+  if (len > 0 && !probe) {
+    const rate = pacingRate(tcb);
+    if (rate !== undefined) tcb.pacingNext = Math.max(tcb.pacingNext, now) + len / rate;
+  }
   // PRR (RFC 6937): "On any data transmission or retransmission: prr_out += (data sent)".
   if (tcb.sackPermitted && tcb.congestion.inRecovery) {
     const sent = seqDiff(end, seq);
@@ -201,6 +235,7 @@ function lostRetransmission(tcb: Tcb, now: Instant): TcpRepr | undefined {
   const fin = tcb.finSent && tcb.finSeq === seqAdd(start, len) && seqLt(tcb.finSeq, entryEnd);
   if (len === 0 && !fin) return undefined;
   if (sackRoom(tcb) < len + (fin ? 1 : 0)) return undefined;
+  if (!pacingAllows(tcb, now)) return undefined;
   return transmit(tcb, now, start, len, fin, false);
 }
 
@@ -301,6 +336,7 @@ function dataSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
     const halfMaxWindow = len * 2 >= tcb.maxSndWnd;
     if (!(fullSized || (nagleAllows && (allQueued || halfMaxWindow)))) return undefined;
   }
+  if (!pacingAllows(tcb, now)) return undefined;
   tcb.forceSend = false;
   return transmit(tcb, now, tcb.sndNxt, len, fin, true);
 }
@@ -330,7 +366,7 @@ export function updateSenderTimers(tcb: Tcb, now: Instant): void {
       timers.clearAll();
       return;
     case 'TIME-WAIT':
-      for (const kind of ['retransmit', 'reorder', 'loss-probe', 'persist', 'user-timeout', 'keepalive'] as const) timers.clear(kind);
+      for (const kind of ['retransmit', 'reorder', 'loss-probe', 'pacing', 'persist', 'user-timeout', 'keepalive'] as const) timers.clear(kind);
       return;
     default:
       break;
@@ -362,6 +398,12 @@ export function updateSenderTimers(tcb: Tcb, now: Instant): void {
   } else {
     timers.clear('user-timeout');
   }
+  // Pacing held data back: wake when the schedule lets it go (a segment allowed already goes
+  // at the next pollTransmit, and needs no timer).
+  const rate = tcb.pacingBlocked && tcb.canSendData ? pacingRate(tcb) : undefined;
+  const pacedUntil = rate === undefined ? undefined : tcb.pacingNext - pacingSlack(tcb, rate);
+  if (pacedUntil !== undefined && pacedUntil > now) timers.set('pacing', Math.ceil(pacedUntil));
+  else timers.clear('pacing');
   if (tcb.sackPermitted) updateProbeTimer(tcb, now);
   else timers.clear('loss-probe');
   if (!outstanding) timers.clear('reorder');

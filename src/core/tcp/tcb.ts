@@ -274,6 +274,10 @@ export class Tcb {
   recoveryBudget = 0;
   /** RTO recovery of a SACK sender: after a timeout until SND.UNA reaches `recover` (RFC 8985 6.3, RFC 6675 5.1). */
   rtoRecovery = false;
+  /** When the next paced segment may leave (`send.ts`, pacing): fractional microseconds; timers round it up. */
+  pacingNext: Instant = 0;
+  /** The last transmission attempt found data ready but held back by pacing. */
+  pacingBlocked = false;
   /** Send a tail loss probe now (RFC 8985 7.3). */
   tlpNow = false;
   /** (Re)start the probe timeout at the next timer update: new data went out, or an ACK acknowledged new data (RFC 8985 7.2). */

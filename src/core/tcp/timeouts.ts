@@ -33,6 +33,8 @@ const HANDLERS: Record<TimerKind, (tcb: Tcb, now: Instant) => void> = {
   // RFC 8985 6.2: RACK's reorder timer, and 7.3: the tail loss probe's timeout.
   'reorder': reorderTimeout,
   'loss-probe': probeTimeout,
+  // Pacing: the next segment may leave now; `pollTransmit` sends it.
+  'pacing': () => {},
   'persist': persistTimeout,
   'keepalive': keepaliveTimeout,
   // RFC 9293 3.8.6.3: the delay is over, the ACK goes now.

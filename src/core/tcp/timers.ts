@@ -2,7 +2,8 @@
  * The timers of one TCP connection as a small table: one deadline per kind, the earliest of
  * them is the connection's `pollTimeout()`. DESIGN.md: "Timers are a small table
  * (retransmit, persist, keepalive, delayed ACK, TIME-WAIT, user timeout) with one
- * `pollTimeout()`." RACK-TLP (RFC 8985) adds two: the reorder timer and the probe timeout.
+ * `pollTimeout()`." RACK-TLP (RFC 8985) adds two: the reorder timer and the probe timeout;
+ * pacing one more, the instant the next paced segment may leave.
  *
  * Contract: the table only stores instants; what each timer does when it expires is the
  * connection's business (`handleTimeout` in `connection.ts` runs the expired ones in the
@@ -17,7 +18,7 @@ import type { Instant } from '../../time/instant.js';
  * sender's (the retransmission timeout before RACK's reorder timer and the loss probe, which
  * it makes moot), then the ACK.
  */
-export const TIMER_KINDS = ['time-wait', 'user-timeout', 'retransmit', 'reorder', 'loss-probe', 'persist', 'keepalive', 'delayed-ack'] as const;
+export const TIMER_KINDS = ['time-wait', 'user-timeout', 'retransmit', 'reorder', 'loss-probe', 'pacing', 'persist', 'keepalive', 'delayed-ack'] as const;
 
 /** One of the connection's timers. */
 export type TimerKind = (typeof TIMER_KINDS)[number];

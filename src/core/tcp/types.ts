@@ -119,6 +119,14 @@ export interface TcpConfig {
    * never invites a peer to park 16 MiB in its buffer. Off: the whole buffer is offered.
    */
   readonly receiveBufferAutotuning: boolean;
+  /**
+   * Pace transmissions (as Linux's internal pacing): new data and resent lost segments leave
+   * at twice cwnd per smoothed RTT in slow start and 1.2 times in congestion avoidance, in
+   * bursts of at most a millisecond's worth, instead of back to back as ACKs arrive. A queue
+   * shallower than the path's bandwidth-delay product then overflows later in slow start,
+   * and bursts do not pile up at the bottleneck. Off: ACK clocking alone.
+   */
+  readonly pacing: boolean;
 }
 
 /** The window a connection with autotuning offers at first (Linux offers about 64 KiB). */
@@ -157,6 +165,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   timestamps: true,
   sack: true,
   receiveBufferAutotuning: true,
+  pacing: true,
 };
 
 /** The MSS assumed when the peer sends no MSS option (RFC 9293 3.7.1; RFC 8200 for IPv6: 1280 - 60). */

@@ -405,12 +405,11 @@ describe('ESTABLISHED: cwnd grows only while it limits the sender (RFC 9438 5.8)
     const conn = establishedConnection({ peerWindow: 4 * mss, config: { sendBufferSize: 256 * 1024 } });
     conn.setNoDelay(true);
     write(conn, pattern(100 * mss));
-    let acked = 0;
     let now = 0;
     drain(conn, now);
     for (let round = 0; round < 20; round++) {
       now += millis(10);
-      acked = conn.info().bytesSent;
+      const acked = conn.info().bytesSent;
       send(conn, fromPeer({ ack: l(1 + acked), window: 4 * mss }), now);
       drain(conn, now);
     }
