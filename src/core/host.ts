@@ -25,6 +25,9 @@
  * UDP table, else ICMP port unreachable); ICMP (echo answered; errors matched to the socket
  * whose datagram they quote, see `#icmpErrorInput`); anything else 'unknown-protocol'.
  * Malformed input is dropped and counted under its reason; no input makes `handle` throw.
+ * On an interface its driver declared trusted (`setInterfaceChecksums`, see interfaces.ts)
+ * no checksum is verified on input, and the segments and datagrams of sockets go out without
+ * them; everywhere else every checksum is computed and verified.
  *
  * Output: control packets (resets, echo replies, ICMP errors) first, then UDP datagrams in
  * the order they were sent, then the connections that may have something to send,
@@ -41,31 +44,30 @@
 import type { Instant } from '../time/instant.js';
 import { earliest } from '../time/instant.js';
 import { Rng } from '../time/rng.js';
-import { formatIp, ipEquals } from '../wire/address.js';
+import { formatIp, ipEquals, ipv4Number } from '../wire/address.js';
 import { parseQuotedDatagram } from '../wire/icmp-quote.js';
 import { Icmpv4TimeExceededCode, Icmpv4UnreachableCode, parseIcmpv4 } from '../wire/icmpv4.js';
 import { Icmpv6TimeExceededCode, Icmpv6UnreachableCode, parseIcmpv6 } from '../wire/icmpv6.js';
 import { IpProtocol } from '../wire/ip-protocol.js';
-import { parseIpv4 } from '../wire/ipv4.js';
+import { internetChecksum } from '../wire/checksum.js';
+import { ipv4Fault, parseIpv4 } from '../wire/ipv4.js';
 import { Ipv6Packet, parseIpv6 } from '../wire/ipv6.js';
 import { TcpFlags, parseTcp } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
 import { parseUdp } from '../wire/udp.js';
 import { DeadlineHeap } from './deadlines.js';
-import { socketPairKey } from './endpoint.js';
 import type { Endpoint } from './endpoint.js';
 import { Fifo } from './fifo.js';
 import {
-  DEFAULT_MTU, InterfaceTable, isMulticastOrBroadcast, isUnspecified,
+  DEFAULT_MTU, InterfaceTable, isMulticastOrBroadcast, isMulticastOrBroadcastIpv4, isUnspecified,
 } from './interfaces.js';
-import type { InterfaceConfig, NetworkInterface, Route, RouteConfig, RouteResult } from './interfaces.js';
+import type { InterfaceChecksums, InterfaceConfig, NetworkInterface, Route, RouteConfig, RouteResult } from './interfaces.js';
 import { icmpv4ErrorOf, icmpv6ErrorOf, mayAnswerWithIcmpError } from './icmp/errors.js';
 import type { IcmpError } from './icmp/errors.js';
 import { PathMtuCache, plateauBelow } from './icmp/pmtu.js';
 import { TokenBucket } from './icmp/rate-limit.js';
 import {
-  fragmentedDatagram, icmpv4EchoReply, icmpv4ErrorDatagram, icmpv6EchoReply, icmpv6ErrorDatagram, resetFor,
-  tcpDatagram, udpMessage,
+  icmpv4EchoReply, icmpv4ErrorDatagram, icmpv6EchoReply, icmpv6ErrorDatagram, resetFor, tcpDatagram, udpDatagrams,
 } from './packets.js';
 import { DEFAULT_EPHEMERAL_PORTS, EphemeralPortAllocator, isPrivilegedPort } from './ports.js';
 import { REASSEMBLY_DEFAULTS, Reassembler } from './reassembly.js';
@@ -230,7 +232,12 @@ interface Inbound {
   readonly iface: string;
   /** The destination is an IPv4 broadcast address (UDP only). */
   readonly broadcast: boolean;
+  /** It came in on a trusted interface: no checksum is verified (see interfaces.ts). */
+  readonly trusted: boolean;
 }
+
+/** Parse options of a trusted interface (one object, not one per packet). */
+const SKIP_CHECKSUM = { verifyChecksum: false } as const;
 
 const ICMP_COUNTED: ReadonlySet<string> = new Set(['echo-request', 'echo-reply', 'destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem']);
 
@@ -262,10 +269,14 @@ function countedTypeNumber(family: 4 | 6, type: number): IcmpCountedType {
   }
 }
 
-function addressKey(a: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]!);
-  return s;
+/** A copy of the IPv4 address at `packet[at, at + 4)`, made byte by byte (cheaper than `slice` for four bytes). */
+function copyIpv4(packet: Uint8Array, at: number): Uint8Array {
+  const a = new Uint8Array(4);
+  a[0] = packet[at]!;
+  a[1] = packet[at + 1]!;
+  a[2] = packet[at + 2]!;
+  a[3] = packet[at + 3]!;
+  return a;
 }
 
 /** The MSS to advertise on an interface of this MTU (RFC 9293 3.7.1, RFC 8200 for IPv6). */
@@ -323,8 +334,10 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly #reassembly: Reassembler;
   readonly #pmtu = new PathMtuCache();
   readonly #icmpErrors: TokenBucket;
-  /** The IPv4 subnet broadcast addresses of the host's interfaces (keys). */
-  readonly #broadcasts = new Set<string>();
+  /** The IPv4 subnet broadcast addresses of the host's interfaces, as numbers (`ipv4Number`). */
+  readonly #broadcasts = new Set<number>();
+  /** The interfaces whose checksums are skipped (`setInterfaceChecksums`); empty, and never consulted, on most hosts. */
+  readonly #trusted = new Set<string>();
 
   constructor(config: HostConfig) {
     if (typeof config !== 'object' || config === null) throw new RangeError('a host needs a configuration object');
@@ -358,7 +371,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
         if (a.address.length !== 4 || a.prefixLength > 30) continue;
         const b = a.address.slice();
         for (let bit = a.prefixLength; bit < 32; bit++) b[bit >>> 3]! |= 0x80 >>> (bit & 7);
-        this.#broadcasts.add(addressKey(b));
+        this.#broadcasts.add(ipv4Number(b));
       }
     }
   }
@@ -429,7 +442,42 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   /** True for 255.255.255.255 and the subnet broadcast addresses of the host's IPv4 prefixes (up to /30). */
   isBroadcastAddress(address: Uint8Array): boolean {
     if (address.length !== 4) return false;
-    return (address[0] === 255 && address[1] === 255 && address[2] === 255 && address[3] === 255) || this.#broadcasts.has(addressKey(address));
+    return this.#isBroadcastIpv4(ipv4Number(address));
+  }
+
+  /** {@link isBroadcastAddress} for an IPv4 address given as a number. */
+  #isBroadcastIpv4(address: number): boolean {
+    return address === 0xffffffff || this.#broadcasts.has(address);
+  }
+
+  /**
+   * How the host treats checksums on interface `iface` (see `core/interfaces.ts`): 'trusted'
+   * skips computing and verifying the IPv4 header, TCP, UDP and ICMP checksums of every
+   * packet that crosses it (no 'bad-checksum' drop is then ever counted there); 'verified',
+   * the default, computes and verifies them all. For the driver of a link that cannot corrupt
+   * a packet, which must declare both of its ends alike (`VirtualLink.trust` does). Control
+   * packets the host builds itself (resets, ICMP) keep their checksums either way: they are
+   * rare, and a capture then shows them valid. Throws a RangeError for an unknown interface
+   * or one pinned by `requireChecksums`.
+   */
+  setInterfaceChecksums(iface: string, checksums: InterfaceChecksums): void {
+    named(this.name, () => this.#ifaces.setChecksums(iface, checksums));
+    if (checksums === 'trusted') this.#trusted.add(iface);
+    else this.#trusted.delete(iface);
+  }
+
+  /**
+   * Pins `iface` to verified checksums for good: the TUN driver calls this for its device,
+   * so that nothing can trust a real link afterwards. Throws a RangeError for an unknown
+   * interface or one already trusted.
+   */
+  requireChecksums(iface: string): void {
+    named(this.name, () => this.#ifaces.requireChecksums(iface));
+  }
+
+  /** True when checksums are skipped on `iface` (one Set lookup, and none on a host that trusts nothing). */
+  #isTrusted(iface: string): boolean {
+    return this.#trusted.size > 0 && this.#trusted.has(iface);
   }
 
   /**
@@ -593,7 +641,6 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     // SO_SNDBUF: one datagram always fits an empty buffer.
     const size = payload.length + UDP_IPV4_OVERHEAD;
     if (socket.sendQueued > 0 && socket.sendQueued + size > socket.sendBufferSize) return { ok: false, error: 'no-buffer-space' };
-    const message = udpMessage(path.source, to.address, socket.port, to.port, payload);
     let identification: number;
     if (v4) {
       identification = this.#nextIpId();
@@ -601,7 +648,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       identification = this.#ipv6FragmentId;
       this.#ipv6FragmentId = (this.#ipv6FragmentId + 1) >>> 0;
     }
-    const packets = fragmentedDatagram(path.source, to.address, IpProtocol.Udp, identification, message, path.mtu, socket.ttl);
+    const packets = udpDatagrams(path.source, to.address, socket.port, to.port, payload, identification, path.mtu, socket.ttl, !this.#isTrusted(path.iface));
     if (packets.length > 1) {
       this.#stats.ip.datagramsFragmented++;
       this.#stats.ip.fragmentsCreated += packets.length;
@@ -749,22 +796,42 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   /** An IP packet, as received or as rebuilt by reassembly. */
   #receiveDatagram(now: Instant, packet: Uint8Array, iface: string, looped: boolean): void {
     const version = packet.length > 0 ? packet[0]! >>> 4 : 0;
+    const trusted = this.#isTrusted(iface);
     if (version === 4) {
-      const parsed = parseIpv4(packet);
-      if (!parsed.ok) return this.#drop(parsed.reason);
-      const ip = parsed.value;
+      // Every packet comes this way: the header is checked in place and its few fields read
+      // from the bytes (no record is built), the addresses compared as numbers.
+      const fault = ipv4Fault(packet);
+      if (fault !== null) return this.#drop(fault);
+      const headerLength = (packet[0]! & 0x0f) * 4;
+      if (!trusted && internetChecksum(packet, 0, headerLength) !== 0) return this.#drop('bad-checksum');
+      const protocol = packet[9]!;
+      const src = ipv4Number(packet, 12);
+      const dst = ipv4Number(packet, 16);
       // A broadcast destination is ours for UDP only (Linux ignores broadcast echo requests
       // by default, icmp_echo_ignore_broadcasts, and TCP has no business there).
-      const broadcast = this.isBroadcastAddress(ip.dst);
-      if (broadcast ? ip.protocol !== IpProtocol.Udp : !this.#ifaces.isLocal(ip.dst)) return this.#drop('not-for-us');
-      if (!looped && this.#ifaces.isLocal(ip.src)) return this.#drop('bad-source-address');
-      if (isMulticastOrBroadcast(ip.src) || this.isBroadcastAddress(ip.src)) return this.#drop('bad-source-address');
-      if (ip.moreFragments || ip.fragmentOffset !== 0) {
-        return this.#fragment(now, this.#reassembly.ipv4(this.#now, packet, ip), iface, looped);
+      const broadcast = this.#isBroadcastIpv4(dst);
+      if (broadcast ? protocol !== IpProtocol.Udp : !this.#ifaces.isLocalIpv4(dst)) return this.#drop('not-for-us');
+      if (!looped && this.#ifaces.isLocalIpv4(src)) return this.#drop('bad-source-address');
+      if (isMulticastOrBroadcastIpv4(src) || this.#isBroadcastIpv4(src)) return this.#drop('bad-source-address');
+      const totalLength = (packet[2]! << 8) | packet[3]!;
+      if ((((packet[6]! << 8) | packet[7]!) & 0x3fff) !== 0) {
+        // A fragment (MF or an offset): the reassembler wants the whole record.
+        const parsed = parseIpv4(packet, trusted ? SKIP_CHECKSUM : undefined);
+        if (!parsed.ok) return this.#drop(parsed.reason); // cannot happen: the checks above passed
+        return this.#fragment(now, this.#reassembly.ipv4(this.#now, packet, parsed.value), iface, looped);
+      }
+      const whole = packet.length === totalLength ? packet : packet.subarray(0, totalLength);
+      // The addresses are copies: whatever keeps them (a new connection's endpoints) must not
+      // keep the packet's buffer alive.
+      const srcAddress = copyIpv4(packet, 12);
+      const dstAddress = copyIpv4(packet, 16);
+      if (protocol === IpProtocol.Tcp) {
+        // The data path: straight to TCP, without the record the other protocols get.
+        this.#stats.ip.delivered++;
+        return this.#tcpInput(now, srcAddress, dstAddress, whole.subarray(headerLength), iface, trusted);
       }
       this.#deliver(now, {
-        protocol: ip.protocol, src: ip.src, dst: ip.dst, payload: ip.payload, iface, broadcast,
-        packet: packet.length === ip.totalLength ? packet : packet.subarray(0, ip.totalLength),
+        protocol, src: srcAddress, dst: dstAddress, payload: whole.subarray(headerLength), iface, broadcast, trusted, packet: whole,
       });
     } else if (version === 6) {
       const parsed = parseIpv6(packet);
@@ -781,7 +848,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       }
       const length = 40 + ip.payloadLength;
       this.#deliver(now, {
-        protocol: ip.upperProtocol, src: ip.src, dst: ip.dst, payload: ip.payload, iface, broadcast: false,
+        protocol: ip.upperProtocol, src: ip.src, dst: ip.dst, payload: ip.payload, iface, broadcast: false, trusted,
         packet: packet.length === length ? packet : packet.subarray(0, length),
       });
     } else {
@@ -850,25 +917,25 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     switch (d.protocol) {
       case IpProtocol.Tcp:
         this.#stats.ip.delivered++;
-        return this.#tcpInput(now, d.src, d.dst, d.payload, d.iface);
+        return this.#tcpInput(now, d.src, d.dst, d.payload, d.iface, d.trusted);
       case IpProtocol.Udp:
         this.#stats.ip.delivered++;
         return this.#udpInput(now, d);
       case IpProtocol.Icmp:
         if (d.src.length !== 4) return this.#drop('unknown-protocol');
         this.#stats.ip.delivered++;
-        return this.#icmpv4Input(now, d.src, d.dst, d.payload, d.iface);
+        return this.#icmpv4Input(now, d.src, d.dst, d.payload, d.iface, d.trusted);
       case IpProtocol.Icmpv6:
         if (d.src.length !== 16) return this.#drop('unknown-protocol');
         this.#stats.ip.delivered++;
-        return this.#icmpv6Input(now, d.src, d.dst, d.payload, d.iface);
+        return this.#icmpv6Input(now, d.src, d.dst, d.payload, d.iface, d.trusted);
       default:
         return this.#drop('unknown-protocol');
     }
   }
 
-  #tcpInput(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
-    const parsed = parseTcp(payload, src, dst);
+  #tcpInput(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string, trusted: boolean): void {
+    const parsed = parseTcp(payload, src, dst, trusted ? SKIP_CHECKSUM : undefined);
     if (!parsed.ok) return this.#drop(parsed.reason);
     const seg = parsed.value;
     this.#stats.tcp.segmentsIn++;
@@ -877,16 +944,15 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     // must be ignored; no segment may come from those or from an unspecified address, and we
     // never answer one with a reset.
     if (isUnspecified(src) || isMulticastOrBroadcast(src)) return this.#drop('bad-source-address');
-    const local: Endpoint = { address: dst, port: seg.dstPort };
-    const remote: Endpoint = { address: src, port: seg.srcPort };
-
-    const entry = this.#table.connection(local, remote);
+    const entry = this.#table.connectionTo(dst, seg.dstPort, src, seg.srcPort);
     if (entry !== undefined) {
       const dropped = entry.connection.handleSegment(now, seg);
       if (dropped !== undefined) this.#drop(dropped);
       this.#afterActivity(entry);
       return;
     }
+    const local: Endpoint = { address: dst, port: seg.dstPort };
+    const remote: Endpoint = { address: src, port: seg.srcPort };
     const listener = this.#table.findListener(dst, seg.dstPort);
     if (listener !== undefined) return this.#listenInput(now, listener, local, remote, seg, iface);
     // RFC 9293 3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist), then all data in
@@ -942,7 +1008,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
    * it and draws nothing.
    */
   #udpInput(now: Instant, d: Inbound): void {
-    const parsed = parseUdp(d.payload, d.src, d.dst);
+    const parsed = parseUdp(d.payload, d.src, d.dst, d.trusted ? SKIP_CHECKSUM : undefined);
     if (!parsed.ok) {
       if (parsed.reason === 'bad-checksum' || parsed.reason === 'bad-field') this.#stats.udp.checksumErrors++;
       return this.#drop(parsed.reason);
@@ -990,8 +1056,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
   // --- ICMP input --------------------------------------------------------------------
 
-  #icmpv4Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
-    const parsed = parseIcmpv4(payload);
+  #icmpv4Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string, trusted: boolean): void {
+    const parsed = parseIcmpv4(payload, trusted ? SKIP_CHECKSUM : undefined);
     if (!parsed.ok) return this.#drop(parsed.reason);
     const msg = parsed.value;
     this.#stats.icmp.in[countedType(msg.type)]++;
@@ -1007,8 +1073,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     if (this.#reply(this.#routeBack(src, iface), icmpv4EchoReply(dst, src, msg, this.#nextIpId()))) this.#stats.icmp.echoRepliesSent++;
   }
 
-  #icmpv6Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string): void {
-    const parsed = parseIcmpv6(payload, src, dst);
+  #icmpv6Input(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string, trusted: boolean): void {
+    const parsed = parseIcmpv6(payload, src, dst, trusted ? SKIP_CHECKSUM : undefined);
     if (!parsed.ok) return this.#drop(parsed.reason);
     const msg = parsed.value;
     this.#stats.icmp.in[countedType(msg.type)]++;
@@ -1149,7 +1215,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
   #register(connection: TcpConnection, iface: string, loopback: boolean, listener: TcpListener | undefined): ConnectionEntry {
     const entry: ConnectionEntry = {
-      connection, key: socketPairKey(connection.local, connection.remote), iface, loopback, listener,
+      connection, iface, loopback, listener,
       connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
     };
     this.#table.addConnection(entry);
@@ -1239,7 +1305,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       }
       // Round robin: one segment per turn, then to the back of the queue.
       this.#ready.push(entry);
-      const packet = tcpDatagram(connection.local.address, connection.remote.address, seg, this.#nextIpId());
+      const packet = tcpDatagram(connection.local.address, connection.remote.address, seg, this.#nextIpId(), !this.#isTrusted(entry.iface));
       this.#stats.ip.sent++;
       this.#stats.tcp.segmentsOut++;
       if (seg.flags & TcpFlags.RST) this.#stats.tcp.resetsSent++;

@@ -18,8 +18,17 @@
  * An implicit loopback interface `lo` (127.0.0.1/8, ::1/128; MTU 16436, the MTU Linux gave
  * `lo` for years) is added unless the configuration names an interface `lo` itself or turns
  * it off: every address of its prefixes counts as the host's own, as on Linux.
+ *
+ * Checksums (smoltcp's `ChecksumCapabilities`, reduced to the one switch l4 needs): every
+ * interface starts 'verified', the host computing every checksum it sends and verifying
+ * every one it receives. The driver of a link that delivers each packet bit for bit as sent
+ * (a virtual link without corruption, in one process) may declare the interface 'trusted'
+ * (`setChecksums`): the host then neither computes nor verifies the IPv4 header, TCP, UDP or
+ * ICMP checksums of what crosses it, as smoltcp does with `Checksum::None`. That is the only
+ * way to turn it on; it is off by default, per interface, and a driver for a real device
+ * (TUN) pins its interface with `requireChecksums`, after which trusting it throws.
  */
-import { formatIp, ipEquals, parseIpAddress } from '../wire/address.js';
+import { formatIp, ipEquals, ipv4Number, parseIpAddress } from '../wire/address.js';
 
 /** The configuration of one interface. */
 export interface InterfaceConfig {
@@ -45,6 +54,12 @@ export interface InterfaceAddress {
   readonly prefixLength: number;
 }
 
+/**
+ * How a host treats the Internet checksums on an interface (see the module doc): 'verified'
+ * computes and verifies them all; 'trusted' skips them, for a link that cannot corrupt.
+ */
+export type InterfaceChecksums = 'verified' | 'trusted';
+
 /** An interface as the host knows it. */
 export interface NetworkInterface {
   readonly name: string;
@@ -52,6 +67,8 @@ export interface NetworkInterface {
   readonly addresses: readonly InterfaceAddress[];
   /** The host's loopback interface: what is routed to it never leaves the host. */
   readonly loopback: boolean;
+  /** 'verified' unless its driver declared the link trusted. */
+  readonly checksums: InterfaceChecksums;
 }
 
 /** One entry of the route table. */
@@ -124,13 +141,20 @@ export function maskAddress(address: Uint8Array, prefixLength: number): Uint8Arr
 
 /** True for 0.0.0.0 and ::. */
 export function isUnspecified(address: Uint8Array): boolean {
-  return address.every((b) => b === 0);
+  // A loop, not every(): this runs on every segment received.
+  for (let i = 0; i < address.length; i++) if (address[i] !== 0) return false;
+  return true;
 }
 
 /** True for addresses no unicast packet may come from or go to: IPv4 multicast and limited broadcast, IPv6 multicast. */
 export function isMulticastOrBroadcast(address: Uint8Array): boolean {
-  if (address.length === 4) return (address[0]! >= 224 && address[0]! <= 239) || address.every((b) => b === 255);
+  if (address.length === 4) return isMulticastOrBroadcastIpv4(ipv4Number(address));
   return address[0] === 0xff;
+}
+
+/** {@link isMulticastOrBroadcast} for an IPv4 address given as a number (`ipv4Number`): 224.0.0.0/4 and 255.255.255.255. */
+export function isMulticastOrBroadcastIpv4(address: number): boolean {
+  return (address >>> 28) === 0xe || address === 0xffffffff;
 }
 
 /** The unspecified address of a family: 0.0.0.0 (4 bytes) or :: (16 bytes). */
@@ -148,6 +172,12 @@ export interface InterfaceTableOptions {
 export class InterfaceTable {
   readonly #interfaces = new Map<string, NetworkInterface>();
   readonly #routes: Route[] = [];
+  /** The IPv4 addresses of every interface, as numbers: `isLocalIpv4` without a walk or an allocation. */
+  readonly #localIpv4 = new Set<number>();
+  /** The IPv4 prefixes of loopback interfaces (every address in them is local), network and mask. */
+  readonly #loopbackIpv4: { readonly network: number; readonly mask: number }[] = [];
+  /** Interfaces whose checksums may never be skipped (`requireChecksums`). */
+  readonly #pinned = new Set<string>();
 
   /** Builds and validates the table; throws RangeError naming what is wrong. */
   constructor(interfaces: readonly InterfaceConfig[], routes: readonly RouteConfig[] = [], options: InterfaceTableOptions = {}) {
@@ -181,7 +211,15 @@ export class InterfaceTable {
       if (owner !== undefined) throw new RangeError(`interface '${name}': address ${formatIp(parsed.address)} is already on '${owner}'`);
       addresses.push(parsed);
     }
-    this.#interfaces.set(name, { name, mtu, addresses, loopback });
+    this.#interfaces.set(name, { name, mtu, addresses, loopback, checksums: 'verified' });
+    for (const a of addresses) {
+      if (a.address.length !== 4) continue;
+      this.#localIpv4.add(ipv4Number(a.address));
+      if (loopback) {
+        const mask = a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0;
+        this.#loopbackIpv4.push({ network: (ipv4Number(a.address) & mask) >>> 0, mask });
+      }
+    }
     for (const a of addresses) {
       this.#routes.push({ destination: maskAddress(a.address, a.prefixLength), prefixLength: a.prefixLength, gateway: undefined, iface: name, kind: 'connected' });
     }
@@ -241,7 +279,42 @@ export class InterfaceTable {
 
   /** True when `address` is one of the host's own. */
   isLocal(address: Uint8Array): boolean {
+    if (address.length === 4) return this.isLocalIpv4(ipv4Number(address));
     return this.ownerOf(address) !== undefined;
+  }
+
+  /** {@link isLocal} for an IPv4 address given as a number (`ipv4Number`): what the receive path asks of every packet. */
+  isLocalIpv4(address: number): boolean {
+    if (this.#localIpv4.has(address)) return true;
+    for (const p of this.#loopbackIpv4) if (((address & p.mask) >>> 0) === p.network) return true;
+    return false;
+  }
+
+  /**
+   * Declares how the host treats checksums on interface `name` (see the module doc). Throws
+   * a RangeError for an unknown interface, and for 'trusted' on an interface pinned by
+   * `requireChecksums`.
+   */
+  setChecksums(name: string, checksums: InterfaceChecksums): void {
+    const iface = this.#interfaces.get(name);
+    if (iface === undefined) throw new RangeError(`no interface '${name}'`);
+    if (checksums !== 'verified' && checksums !== 'trusted') throw new RangeError(`checksums '${String(checksums)}' is neither 'verified' nor 'trusted'`);
+    if (checksums === 'trusted' && this.#pinned.has(name)) {
+      throw new RangeError(`interface '${name}' is on a real device: its checksums are always computed and verified`);
+    }
+    this.#interfaces.set(name, { ...iface, checksums });
+  }
+
+  /**
+   * Pins interface `name` to 'verified' for good: a driver of a real device (TUN) calls this,
+   * since bits can flip between the kernel and anything beyond it. Throws a RangeError for an
+   * unknown interface or one already trusted.
+   */
+  requireChecksums(name: string): void {
+    const iface = this.#interfaces.get(name);
+    if (iface === undefined) throw new RangeError(`no interface '${name}'`);
+    if (iface.checksums !== 'verified') throw new RangeError(`interface '${name}' is trusted: a real device needs its checksums`);
+    this.#pinned.add(name);
   }
 
   /** Where a packet to `dst` goes, or undefined when no route covers it or no source address fits. */

@@ -20,6 +20,16 @@ import { SipHash24 } from './siphash.js';
 /** RFC 6528 3: M ticks every 4 microseconds. */
 export const ISN_TICK_MICROS = 4;
 
+/** Writes `e`'s address and port (big-endian) at `b[at]`; returns the offset after them. */
+function put(b: Uint8Array, at: number, e: Endpoint): number {
+  const a = e.address;
+  for (let i = 0; i < a.length; i++) b[at + i] = a[i]!;
+  const end = at + a.length;
+  b[end] = (e.port >>> 8) & 0xff;
+  b[end + 1] = e.port & 0xff;
+  return end + 2;
+}
+
 /** The ISN generator of one host. */
 export class IsnGenerator {
   readonly #hash: SipHash24;
@@ -33,15 +43,8 @@ export class IsnGenerator {
 
   /** F(localip, localport, remoteip, remoteport, secretkey). */
   hash(local: Endpoint, remote: Endpoint): number {
-    const b = this.#input;
-    let at = 0;
-    for (const e of [local, remote]) {
-      b.set(e.address, at);
-      at += e.address.length;
-      b[at++] = (e.port >>> 8) & 0xff;
-      b[at++] = e.port & 0xff;
-    }
-    return this.#hash.hash32(b.subarray(0, at));
+    const at = put(this.#input, put(this.#input, 0, local), remote);
+    return this.#hash.hash32(this.#input.subarray(0, at));
   }
 
   /** The ISN for a connection from `local` to `remote` opened at `now`. */

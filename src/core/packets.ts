@@ -4,7 +4,14 @@
  * and UDP datagrams, fragmented when they do not fit the path.
  *
  * Contract: every function returns fresh buffers, each holding one whole IP datagram, sized
- * exactly (header and payload emitted into the same buffer). By default IPv4 datagrams carry
+ * exactly (header and payload emitted into the same buffer). "Fresh" means never handed out
+ * before and never written again by l4: small datagrams are views carved one after another
+ * out of shared 64 KiB slabs (`PacketBuffers`; allocating a typed array per packet costs
+ * about a microsecond, a view on a slab a few tens of nanoseconds), so `packet.buffer` is
+ * larger than the packet and a kept packet keeps its slab alive. `tcpDatagram` and
+ * `udpDatagrams` take `checksums: false` for a trusted interface (see `interfaces.ts`): the
+ * IPv4 header checksum and the transport checksum are then left 0 (for UDP over IPv6 the
+ * checksum is computed anyway, RFC 8200 8.1). By default IPv4 datagrams carry
  * TTL 64 and DF (TCP segments are sized to the path, and RFC 6864 lets the identification of
  * an atomic datagram be anything; the host numbers them); IPv6 ones hop limit 64, no
  * extension headers and a zero flow label. UDP is the exception: IPv4 datagrams go with DF
@@ -16,7 +23,7 @@ import type { Icmpv4Repr } from '../wire/icmpv4.js';
 import { emitIcmpv6, icmpv6BufferLen } from '../wire/icmpv6.js';
 import type { Icmpv6Repr } from '../wire/icmpv6.js';
 import { IpProtocol } from '../wire/ip-protocol.js';
-import { IPV4_HEADER_LEN, emitIpv4Header } from '../wire/ipv4.js';
+import { IPV4_HEADER_LEN, emitIpv4Header, emitPlainIpv4Header } from '../wire/ipv4.js';
 import { IPV6_FRAGMENT_HEADER_LEN, IPV6_HEADER_LEN, emitIpv6, ipv6FragmentHeader } from '../wire/ipv6.js';
 import { seqAdd } from '../wire/seq.js';
 import { TcpFlags, emitTcp, tcpBufferLen, tcpRepr, tcpSegmentLength } from '../wire/tcp.js';
@@ -28,12 +35,46 @@ export const DEFAULT_TTL = 64;
 
 const EMPTY = new Uint8Array(0);
 
+/** Bytes of one slab. */
+const SLAB_SIZE = 64 * 1024;
+/** A datagram longer than this gets an `ArrayBuffer` of its own (a slab would hold too few). */
+const SLAB_MAX_PACKET = 16 * 1024;
+
+/**
+ * Where packet buffers come from: zeroed views carved in order out of a slab, a new slab once
+ * the current one is used up (what Node's `Buffer.allocUnsafe` pool does, minus the reuse).
+ * Nothing is ever handed out twice, so a packet may be kept as long as anyone likes; the
+ * price is that a kept packet keeps its whole slab (64 KiB) from being collected. Offsets
+ * are 8-byte aligned, so the checksum's 32-bit word loop applies to every header.
+ */
+export class PacketBuffers {
+  #slab = new ArrayBuffer(SLAB_SIZE);
+  #offset = 0;
+
+  /** A fresh, zeroed buffer of exactly `length` bytes. */
+  take(length: number): Uint8Array {
+    if (length > SLAB_MAX_PACKET) return new Uint8Array(length);
+    if (this.#offset + length > SLAB_SIZE) {
+      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      this.#offset = 0;
+    }
+    const buf = new Uint8Array(this.#slab, this.#offset, length);
+    this.#offset += (length + 7) & ~7;
+    return buf;
+  }
+}
+
+/** The buffers of every datagram built here (one pool per process: views never overlap, so hosts can share it). */
+const buffers = new PacketBuffers();
+
 /** Header fields `ipDatagram` lets the caller choose. */
 export interface IpDatagramOptions {
   /** TTL or hop limit; default {@link DEFAULT_TTL}. */
   readonly ttl?: number;
   /** IPv4 DF flag; default true. */
   readonly dontFragment?: boolean;
+  /** Compute the IPv4 header checksum (default true); false leaves it 0, for a trusted interface. */
+  readonly checksum?: boolean;
 }
 
 /**
@@ -46,15 +87,12 @@ export function ipDatagram(
 ): Uint8Array {
   const ttl = options.ttl ?? DEFAULT_TTL;
   if (src.length === 4) {
-    const buf = new Uint8Array(IPV4_HEADER_LEN + payloadLength);
-    emitIpv4Header({
-      src, dst, protocol, ttl, dscp: 0, ecn: 0, identification: identification & 0xffff,
-      dontFragment: options.dontFragment ?? true, moreFragments: false, fragmentOffset: 0, options: EMPTY, payload: EMPTY,
-    }, payloadLength, buf, 0);
+    const buf = buffers.take(IPV4_HEADER_LEN + payloadLength);
+    emitPlainIpv4Header(buf, 0, src, dst, protocol, ttl, identification & 0xffff, options.dontFragment ?? true, payloadLength, options.checksum ?? true);
     writePayload(buf, IPV4_HEADER_LEN);
     return buf;
   }
-  const buf = new Uint8Array(IPV6_HEADER_LEN + payloadLength);
+  const buf = buffers.take(IPV6_HEADER_LEN + payloadLength);
   writePayload(buf, IPV6_HEADER_LEN);
   // emitIpv6 copies its payload into place; handing it the very bytes already in place
   // makes that copy a no-op and keeps one buffer.
@@ -86,7 +124,7 @@ export function fragmentedDatagram(
     const out: Uint8Array[] = [];
     for (let offset = 0; offset < transport.length; offset += chunk) {
       const data = transport.subarray(offset, Math.min(transport.length, offset + chunk));
-      const buf = new Uint8Array(IPV4_HEADER_LEN + data.length);
+      const buf = buffers.take(IPV4_HEADER_LEN + data.length);
       emitIpv4Header({
         src, dst, protocol, ttl, dscp: 0, ecn: 0, identification: identification & 0xffff, dontFragment: false,
         moreFragments: offset + data.length < transport.length, fragmentOffset: offset, options: EMPTY, payload: EMPTY,
@@ -106,7 +144,7 @@ export function fragmentedDatagram(
     const data = transport.subarray(offset, Math.min(transport.length, offset + chunk));
     const header = ipv6FragmentHeader({ offset, moreFragments: offset + data.length < transport.length, identification: identification >>> 0 });
     const repr = { src, dst, trafficClass: 0, flowLabel: 0, hopLimit: ttl, extensionHeaders: [header], upperProtocol: protocol, payload: data };
-    const buf = new Uint8Array(IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN + data.length);
+    const buf = buffers.take(IPV6_HEADER_LEN + IPV6_FRAGMENT_HEADER_LEN + data.length);
     emitIpv6(repr, buf, 0);
     out.push(buf);
   }
@@ -120,6 +158,33 @@ export function udpMessage(src: Uint8Array, dst: Uint8Array, srcPort: number, ds
   emitUdp(repr, buf, 0, src, dst);
   return buf;
 }
+
+/**
+ * A UDP datagram from `src`:`srcPort` to `dst`:`dstPort` as IP packets of at most `mtu`
+ * bytes (see {@link fragmentedDatagram}), DF clear. When it fits in one packet it is emitted
+ * in place (one copy of the payload, not two). `checksums: false` (a trusted interface)
+ * leaves the IPv4 header checksum and the UDP checksum 0, which RFC 768 reads as "none";
+ * over IPv6 the UDP checksum is computed whatever `checksums` says, since RFC 8200 8.1
+ * makes receivers discard a zero one.
+ */
+export function udpDatagrams(
+  src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, payload: Uint8Array,
+  identification: number, mtu: number, ttl: number = DEFAULT_TTL, checksums = true,
+): Uint8Array[] {
+  const repr = { srcPort, dstPort, payload };
+  const length = udpBufferLen(repr);
+  const v4 = src.length === 4;
+  if ((v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + length > mtu) {
+    return fragmentedDatagram(src, dst, IpProtocol.Udp, identification, udpMessage(src, dst, srcPort, dstPort, payload), mtu, ttl);
+  }
+  const fill = checksums || !v4;
+  return [ipDatagram(src, dst, IpProtocol.Udp, identification, length, (buf, at) => {
+    emitUdp(repr, buf, at, src, dst, fill ? undefined : NO_CHECKSUM);
+  }, { ttl, dontFragment: false, checksum: checksums })];
+}
+
+/** The emit options of a trusted interface. */
+const NO_CHECKSUM = { fillChecksum: false } as const;
 
 /** Largest ICMPv4 error datagram: RFC 1812 4.3.2.3 "not exceed 576 bytes" (Linux quotes up to that). */
 export const ICMPV4_ERROR_MAX = 576;
@@ -156,10 +221,22 @@ export function icmpv6ErrorDatagram(
   });
 }
 
-/** A TCP segment from `src` to `dst` in one datagram, checksum filled. */
-export function tcpDatagram(src: Uint8Array, dst: Uint8Array, repr: TcpRepr, identification: number): Uint8Array {
-  return ipDatagram(src, dst, IpProtocol.Tcp, identification, tcpBufferLen(repr), (buf, at) => {
-    emitTcp(repr, buf, at, src, dst);
+/**
+ * A TCP segment from `src` to `dst` in one datagram (DF set, TTL 64), checksums filled unless
+ * `checksums` is false (a trusted interface: the IPv4 header and TCP checksums are left 0).
+ * The IPv4 case, every data segment a host sends, is written straight into one buffer with
+ * no intermediate record or closure.
+ */
+export function tcpDatagram(src: Uint8Array, dst: Uint8Array, repr: TcpRepr, identification: number, checksums = true): Uint8Array {
+  const tcpLength = tcpBufferLen(repr);
+  if (src.length === 4) {
+    const buf = buffers.take(IPV4_HEADER_LEN + tcpLength);
+    emitPlainIpv4Header(buf, 0, src, dst, IpProtocol.Tcp, DEFAULT_TTL, identification & 0xffff, true, tcpLength, checksums);
+    emitTcp(repr, buf, IPV4_HEADER_LEN, src, dst, checksums ? undefined : NO_CHECKSUM);
+    return buf;
+  }
+  return ipDatagram(src, dst, IpProtocol.Tcp, identification, tcpLength, (buf, at) => {
+    emitTcp(repr, buf, at, src, dst, checksums ? undefined : NO_CHECKSUM);
   });
 }
 

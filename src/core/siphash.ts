@@ -5,7 +5,7 @@
  * what Linux uses for the same job, and it is short enough to own.
  *
  * Contract: a 16-byte key, any message, a 64-bit output. The 64-bit words of the algorithm are
- * held as pairs of unsigned 32-bit halves (high, low) so that no BigInt is needed; the output
+ * held as pairs of 32-bit halves (high, low) so that no BigInt is needed; the output
  * is offered as the eight bytes the reference implementation prints (least significant
  * first), as a `bigint`, or truncated to its low 32 bits. Checked against the 64 vectors of
  * the reference implementation (`vectors_sip64`) in test/core/siphash.test.ts.
@@ -19,60 +19,14 @@ function le32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
-/**
- * The four 64-bit state words v0..v3 as (high, low) pairs: v[0], v[1] = v0; v[2], v[3] = v1;
- * v[4], v[5] = v2; v[6], v[7] = v3. A Uint32Array stores every result modulo 2^32.
- */
-type State = Uint32Array;
-
-/** `v[a] += v[b]` on 64-bit words (indices of the high halves). */
-function add(v: State, a: number, b: number): void {
-  const lo = v[a + 1]! + v[b + 1]!;
-  v[a] = v[a]! + v[b]! + (lo > 0xffffffff ? 1 : 0);
-  v[a + 1] = lo;
-}
-
-/** `v[a] ^= v[b]` on 64-bit words. */
-function xor(v: State, a: number, b: number): void {
-  v[a] = v[a]! ^ v[b]!;
-  v[a + 1] = v[a + 1]! ^ v[b + 1]!;
-}
-
-/** Rotates the 64-bit word at `a` left by `n` bits, 0 < n < 64. */
-function rotl(v: State, a: number, n: number): void {
-  let hi = v[a]!;
-  let lo = v[a + 1]!;
-  if (n >= 32) { const t = hi; hi = lo; lo = t; n -= 32; }
-  if (n > 0) {
-    const h = (hi << n) | (lo >>> (32 - n));
-    lo = (lo << n) | (hi >>> (32 - n));
-    hi = h;
-  }
-  v[a] = hi;
-  v[a + 1] = lo;
-}
-
-const V0 = 0;
-const V1 = 2;
-const V2 = 4;
-const V3 = 6;
-
-/** One SipRound (the paper, section 2, figure 2.1). */
-function sipRound(v: State): void {
-  add(v, V0, V1); rotl(v, V1, 13); xor(v, V1, V0); rotl(v, V0, 32);
-  add(v, V2, V3); rotl(v, V3, 16); xor(v, V3, V2);
-  add(v, V0, V3); rotl(v, V3, 21); xor(v, V3, V0);
-  add(v, V2, V1); rotl(v, V1, 17); xor(v, V1, V2); rotl(v, V2, 32);
-}
-
 /** SipHash-2-4 under one key; the key is read once, the object can hash any number of messages. */
 export class SipHash24 {
   readonly #k0hi: number;
   readonly #k0lo: number;
   readonly #k1hi: number;
   readonly #k1lo: number;
-  /** State words plus one message word (indices 8, 9), reused across calls. */
-  readonly #v = new Uint32Array(10);
+  /** The output of the last run, (high, low), as unsigned 32-bit halves. */
+  readonly #v = new Uint32Array(2);
 
   /** A hasher for `key`, which must be exactly 16 bytes (throws RangeError otherwise). */
   constructor(key: Uint8Array) {
@@ -84,39 +38,70 @@ export class SipHash24 {
     this.#k1hi = le32(key, 12);
   }
 
-  /** Runs the hash; the result is left in v0..v3 folded into (#v[0], #v[1]). */
+  /**
+   * Runs the hash; the 64-bit result is left in (#v[0], #v[1]) as (high, low). The state is
+   * eight local 32-bit halves rather than an array (one hash per connection opened: ISN,
+   * timestamp offset, port), and the one SipRound below serves compression (c = 2 rounds per
+   * message word) and finalization (d = 4 rounds) alike.
+   */
   #run(message: Uint8Array): void {
-    const v = this.#v;
-    const M = 8; // the message word m lives at #v[8], #v[9]
     // Initialization: the constants are "somepseudorandomlygeneratedbytes" in ASCII.
-    v[0] = this.#k0hi ^ 0x736f6d65; v[1] = this.#k0lo ^ 0x70736575;
-    v[2] = this.#k1hi ^ 0x646f7261; v[3] = this.#k1lo ^ 0x6e646f6d;
-    v[4] = this.#k0hi ^ 0x6c796765; v[5] = this.#k0lo ^ 0x6e657261;
-    v[6] = this.#k1hi ^ 0x74656462; v[7] = this.#k1lo ^ 0x79746573;
-    // Compression: each whole 8-byte word m, little-endian: v3 ^= m; two rounds; v0 ^= m.
+    let v0h = this.#k0hi ^ 0x736f6d65; let v0l = this.#k0lo ^ 0x70736575;
+    let v1h = this.#k1hi ^ 0x646f7261; let v1l = this.#k1lo ^ 0x6e646f6d;
+    let v2h = this.#k0hi ^ 0x6c796765; let v2l = this.#k0lo ^ 0x6e657261;
+    let v3h = this.#k1hi ^ 0x74656462; let v3l = this.#k1lo ^ 0x79746573;
     const n = message.length;
     const whole = n - (n % 8);
-    for (let i = 0; i < whole; i += 8) {
-      v[M + 1] = le32(message, i);
-      v[M] = le32(message, i + 4);
-      xor(v, V3, M); sipRound(v); sipRound(v); xor(v, V0, M);
+    // Message words, little-endian: each whole 8 bytes, then a last word holding the 0-7
+    // remaining bytes and, in its top byte, the length mod 256. Step `words` is finalization.
+    const words = whole / 8 + 1;
+    for (let w = 0; w <= words; w++) {
+      let mh = 0;
+      let ml = 0;
+      if (w < words - 1) {
+        ml = le32(message, 8 * w);
+        mh = le32(message, 8 * w + 4);
+      } else if (w === words - 1) {
+        mh = (n & 0xff) << 24;
+        for (let i = whole; i < n; i++) {
+          const shift = (i - whole) * 8;
+          if (shift < 32) ml |= message[i]! << shift;
+          else mh |= message[i]! << (shift - 32);
+        }
+      }
+      if (w < words) {
+        v3h ^= mh; v3l ^= ml; // v3 ^= m
+      } else {
+        v2l ^= 0xff; // finalization: v2 ^= 0xff
+      }
+      for (let r = w < words ? 2 : 4; r > 0; r--) {
+        // One SipRound (the paper, section 2, figure 2.1) on (high, low) halves.
+        let lo = (v0l >>> 0) + (v1l >>> 0); // v0 += v1
+        v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0; v0l = lo | 0;
+        let t = v1h; v1h = (v1h << 13) | (v1l >>> 19); v1l = (v1l << 13) | (t >>> 19); // v1 <<<= 13
+        v1h ^= v0h; v1l ^= v0l; // v1 ^= v0
+        t = v0h; v0h = v0l; v0l = t; // v0 <<<= 32
+        lo = (v2l >>> 0) + (v3l >>> 0); // v2 += v3
+        v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0; v2l = lo | 0;
+        t = v3h; v3h = (v3h << 16) | (v3l >>> 16); v3l = (v3l << 16) | (t >>> 16); // v3 <<<= 16
+        v3h ^= v2h; v3l ^= v2l; // v3 ^= v2
+        lo = (v0l >>> 0) + (v3l >>> 0); // v0 += v3
+        v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0; v0l = lo | 0;
+        t = v3h; v3h = (v3h << 21) | (v3l >>> 11); v3l = (v3l << 21) | (t >>> 11); // v3 <<<= 21
+        v3h ^= v0h; v3l ^= v0l; // v3 ^= v0
+        lo = (v2l >>> 0) + (v1l >>> 0); // v2 += v1
+        v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0; v2l = lo | 0;
+        t = v1h; v1h = (v1h << 17) | (v1l >>> 15); v1l = (v1l << 17) | (t >>> 15); // v1 <<<= 17
+        v1h ^= v2h; v1l ^= v2l; // v1 ^= v2
+        t = v2h; v2h = v2l; v2l = t; // v2 <<<= 32
+      }
+      if (w < words) {
+        v0h ^= mh; v0l ^= ml; // v0 ^= m
+      }
     }
-    // The last word holds the remaining 0-7 bytes and, in its top byte, the length mod 256.
-    let lo = 0;
-    let hi = (n & 0xff) << 24;
-    for (let i = whole; i < n; i++) {
-      const shift = (i - whole) * 8;
-      if (shift < 32) lo |= message[i]! << shift;
-      else hi |= message[i]! << (shift - 32);
-    }
-    v[M] = hi;
-    v[M + 1] = lo;
-    xor(v, V3, M); sipRound(v); sipRound(v); xor(v, V0, M);
-    // Finalization: v2 ^= 0xff; four rounds; the output is v0 ^ v1 ^ v2 ^ v3.
-    v[5] = v[5]! ^ 0xff;
-    sipRound(v); sipRound(v); sipRound(v); sipRound(v);
-    v[0] = v[0]! ^ v[2]! ^ v[4]! ^ v[6]!;
-    v[1] = v[1]! ^ v[3]! ^ v[5]! ^ v[7]!;
+    // The output is v0 ^ v1 ^ v2 ^ v3.
+    this.#v[0] = v0h ^ v1h ^ v2h ^ v3h;
+    this.#v[1] = v0l ^ v1l ^ v2l ^ v3l;
   }
 
   /** The low 32 bits of the 64-bit output, as an unsigned number (the "truncated" PRF of RFC 6528 and RFC 6056). */

@@ -18,7 +18,7 @@
  */
 import { ipEquals } from '../wire/address.js';
 import type { DeadlineOwner } from './deadlines.js';
-import { endpointKey, socketPairKey } from './endpoint.js';
+import { endpointKey, formatSocketPair } from './endpoint.js';
 import type { Endpoint } from './endpoint.js';
 import { isUnspecified, unspecifiedAddress } from './interfaces.js';
 import type { TcpConnection } from './tcp/connection.js';
@@ -27,8 +27,6 @@ import type { TcpListener } from './tcp/listener.js';
 /** What the host keeps for each connection. */
 export interface ConnectionEntry extends DeadlineOwner {
   readonly connection: TcpConnection;
-  /** Its socket-pair key in the table. */
-  readonly key: string;
   /** The interface its packets leave by. */
   readonly iface: string;
   /** True when its peer is this host: its packets are looped back. */
@@ -48,7 +46,15 @@ const WILDCARD_V6 = unspecifiedAddress(16);
 
 /** Connections and listeners of one host. */
 export class SocketTable {
-  readonly #connections = new Map<string, ConnectionEntry>();
+  /** Every connection, in the order added (what `connections()` walks). */
+  readonly #connections = new Set<ConnectionEntry>();
+  /**
+   * The same connections by their two ports (`portPairKey`): the lookup every segment makes,
+   * with no string to build or hash. A pair of ports is nearly always one connection;
+   * several share it only when their addresses differ, and are then told apart by comparing
+   * the address bytes.
+   */
+  readonly #byPorts = new Map<number, ConnectionEntry | ConnectionEntry[]>();
   /** How many connections use each local port (for a listener on port 0, which wants an unused one). */
   readonly #localPortUse = new Map<number, number>();
   readonly #listeners = new Map<string, TcpListener>();
@@ -61,12 +67,21 @@ export class SocketTable {
 
   /** The connection with this exact socket pair. */
   connection(local: Endpoint, remote: Endpoint): ConnectionEntry | undefined {
-    return this.#connections.get(socketPairKey(local, remote));
+    return this.connectionTo(local.address, local.port, remote.address, remote.port);
+  }
+
+  /** {@link connection} with the four parts given apart (no endpoint objects for each segment). */
+  connectionTo(localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): ConnectionEntry | undefined {
+    const found = this.#byPorts.get(portPairKey(localPort, remotePort));
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return sameAddresses(found, localAddress, remoteAddress) ? found : undefined;
+    for (const entry of found) if (sameAddresses(entry, localAddress, remoteAddress)) return entry;
+    return undefined;
   }
 
   /** True when a connection uses this exact socket pair. */
   hasConnection(local: Endpoint, remote: Endpoint): boolean {
-    return this.#connections.has(socketPairKey(local, remote));
+    return this.connection(local, remote) !== undefined;
   }
 
   /** Every connection, in the order they were added. */
@@ -74,22 +89,34 @@ export class SocketTable {
     return this.#connections.values();
   }
 
-  /** Adds a connection; its socket pair must be free. */
+  /** Adds a connection; its socket pair must be free (else it throws). */
   addConnection(entry: ConnectionEntry): void {
-    if (this.#connections.has(entry.key)) throw new Error(`socket pair already in the table: ${entry.key}`);
-    this.#connections.set(entry.key, entry);
-    const port = entry.connection.local.port;
-    this.#localPortUse.set(port, (this.#localPortUse.get(port) ?? 0) + 1);
+    const { local, remote } = entry.connection;
+    if (this.hasConnection(local, remote)) throw new Error(`socket pair already in the table: ${formatSocketPair(entry.connection)}`);
+    this.#connections.add(entry);
+    this.#localPortUse.set(local.port, (this.#localPortUse.get(local.port) ?? 0) + 1);
+    const pair = portPairKey(local.port, remote.port);
+    const found = this.#byPorts.get(pair);
+    if (found === undefined) this.#byPorts.set(pair, entry);
+    else if (Array.isArray(found)) found.push(entry);
+    else this.#byPorts.set(pair, [found, entry]);
   }
 
-  /** Removes a connection (only if the table still holds this very entry under its key). */
+  /** Removes a connection (only if the table still holds this very entry). */
   removeConnection(entry: ConnectionEntry): void {
-    if (this.#connections.get(entry.key) !== entry) return;
-    this.#connections.delete(entry.key);
-    const port = entry.connection.local.port;
-    const n = (this.#localPortUse.get(port) ?? 1) - 1;
-    if (n === 0) this.#localPortUse.delete(port);
-    else this.#localPortUse.set(port, n);
+    if (!this.#connections.delete(entry)) return;
+    const { local, remote } = entry.connection;
+    const n = (this.#localPortUse.get(local.port) ?? 1) - 1;
+    if (n === 0) this.#localPortUse.delete(local.port);
+    else this.#localPortUse.set(local.port, n);
+    const pair = portPairKey(local.port, remote.port);
+    const found = this.#byPorts.get(pair);
+    if (found === entry) {
+      this.#byPorts.delete(pair);
+    } else if (Array.isArray(found)) {
+      const rest = found.filter((e) => e !== entry);
+      this.#byPorts.set(pair, rest.length === 1 ? rest[0]! : rest);
+    }
   }
 
   /** The listener for a segment to `address`:`port`: a specific one first, then the wildcard of its family. */
@@ -156,6 +183,17 @@ export class SocketTable {
   portUnused(port: number): boolean {
     return !this.#listenersByPort.has(port) && !this.#localPortUse.has(port);
   }
+}
+
+/** Both ports in one 32-bit integer (a small-integer Map key): unique per pair of ports. */
+function portPairKey(localPort: number, remotePort: number): number {
+  return ((localPort << 16) | remotePort) | 0;
+}
+
+/** True when `entry`'s connection has exactly these local and remote addresses. */
+function sameAddresses(entry: ConnectionEntry, local: Uint8Array, remote: Uint8Array): boolean {
+  const c = entry.connection;
+  return ipEquals(c.remote.address, remote) && ipEquals(c.local.address, local);
 }
 
 function listenerKeys(listener: TcpListener): string[] {

@@ -106,3 +106,12 @@ export function ipEquals(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * The IPv4 address at `bytes[at, at + 4)` as an unsigned 32-bit number (network order: the
+ * first byte is the most significant), for comparisons on a receive path that should not
+ * allocate. The caller checked the bounds.
+ */
+export function ipv4Number(bytes: Uint8Array, at = 0): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}

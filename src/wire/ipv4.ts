@@ -49,6 +49,33 @@ function checkOptions(bytes: Uint8Array, start: number, end: number): WireReason
 }
 
 /**
+ * The checks of {@link Ipv4Packet.checked}, in the same order, without allocating anything:
+ * null when `bytes` is a well-formed IPv4 datagram (whose header length and total length the
+ * caller may then read from bytes 0 and 2-3), else the reason. For a receive path that reads
+ * the few fields it needs straight from the bytes. Never throws.
+ */
+export function ipv4Fault(bytes: Uint8Array): WireReason | null {
+  if (bytes.length < IPV4_HEADER_LEN) return 'truncated';
+  const b0 = bytes[0]!;
+  if (b0 >>> 4 !== 4) return 'bad-version';
+  const headerLength = (b0 & 0x0f) * 4;
+  if (headerLength < IPV4_HEADER_LEN) return 'header-length-too-small';
+  if (headerLength > bytes.length) return 'header-length-past-end';
+  const totalLength = (bytes[2]! << 8) | bytes[3]!;
+  if (totalLength < headerLength) return 'total-length-too-small';
+  if (totalLength > bytes.length) return 'total-length-past-end';
+  if (headerLength > IPV4_HEADER_LEN) {
+    const fault = checkOptions(bytes, IPV4_HEADER_LEN, headerLength);
+    if (fault !== null) return fault;
+  }
+  // RFC 791 3.2: a fragment's data lands at offset*8 in a datagram of at most 65,535
+  // bytes; one reaching past that can never be reassembled (the "ping of death").
+  const fragmentOffset = (((bytes[6]! << 8) | bytes[7]!) & 0x1fff) * 8;
+  if (fragmentOffset + (totalLength - headerLength) > IPV4_MAX_TOTAL_LEN) return 'bad-fragment';
+  return null;
+}
+
+/**
  * A checked view of an IPv4 datagram. Build it with {@link Ipv4Packet.checked}; the
  * getters then read header fields big-endian from the underlying bytes without copying.
  */
@@ -72,23 +99,9 @@ export class Ipv4Packet {
    * here (see {@link Ipv4Packet.verifyChecksum}).
    */
   static checked(bytes: Uint8Array): ParseResult<Ipv4Packet> {
-    if (bytes.length < IPV4_HEADER_LEN) return fail('truncated');
-    const b0 = bytes[0]!;
-    if (b0 >>> 4 !== 4) return fail('bad-version');
-    const headerLength = (b0 & 0x0f) * 4;
-    if (headerLength < IPV4_HEADER_LEN) return fail('header-length-too-small');
-    if (headerLength > bytes.length) return fail('header-length-past-end');
+    const fault = ipv4Fault(bytes);
+    if (fault !== null) return fail(fault);
     const totalLength = (bytes[2]! << 8) | bytes[3]!;
-    if (totalLength < headerLength) return fail('total-length-too-small');
-    if (totalLength > bytes.length) return fail('total-length-past-end');
-    if (headerLength > IPV4_HEADER_LEN) {
-      const fault = checkOptions(bytes, IPV4_HEADER_LEN, headerLength);
-      if (fault !== null) return fail(fault);
-    }
-    // RFC 791 3.2: a fragment's data lands at offset*8 in a datagram of at most 65,535
-    // bytes; one reaching past that can never be reassembled (the "ping of death").
-    const fragmentOffset = (((bytes[6]! << 8) | bytes[7]!) & 0x1fff) * 8;
-    if (fragmentOffset + (totalLength - headerLength) > IPV4_MAX_TOTAL_LEN) return fail('bad-fragment');
     return ok(new Ipv4Packet(totalLength === bytes.length ? bytes : bytes.subarray(0, totalLength)));
   }
 
@@ -196,12 +209,13 @@ export interface ParseIpv4Options {
  * then 'bad-checksum' unless `verifyChecksum` is false. Never throws.
  */
 export function parseIpv4(bytes: Uint8Array, options?: ParseIpv4Options): ParseResult<Ipv4Repr> {
-  const checked = Ipv4Packet.checked(bytes);
-  if (!checked.ok) return checked;
-  const p = checked.value;
-  if (options?.verifyChecksum !== false && !p.verifyChecksum()) return fail('bad-checksum');
-  const b = p.bytes;
-  const headerLength = p.headerLength;
+  // Ipv4Packet.checked's checks, without the view (and its DataView) the record does not need.
+  const fault = ipv4Fault(bytes);
+  if (fault !== null) return fail(fault);
+  const headerLength = (bytes[0]! & 0x0f) * 4;
+  if (options?.verifyChecksum !== false && internetChecksum(bytes, 0, headerLength) !== 0) return fail('bad-checksum');
+  const totalLength = (bytes[2]! << 8) | bytes[3]!;
+  const b = totalLength === bytes.length ? bytes : bytes.subarray(0, totalLength);
   const flags = (b[6]! << 8) | b[7]!;
   return ok({
     src: b.slice(12, 16),
@@ -215,9 +229,9 @@ export function parseIpv4(bytes: Uint8Array, options?: ParseIpv4Options): ParseR
     moreFragments: (flags & 0x2000) !== 0,
     fragmentOffset: (flags & 0x1fff) * 8,
     headerLength,
-    totalLength: b.length,
+    totalLength,
     checksum: (b[10]! << 8) | b[11]!,
-    options: b.slice(IPV4_HEADER_LEN, headerLength),
+    options: headerLength === IPV4_HEADER_LEN ? new Uint8Array(0) : b.slice(IPV4_HEADER_LEN, headerLength),
     payload: b.subarray(headerLength),
   });
 }
@@ -291,6 +305,53 @@ export function emitIpv4Header(repr: Ipv4EmitRepr, payloadLength: number, buf: U
   buf[o + 10] = checksum >>> 8;
   buf[o + 11] = checksum & 0xff;
   return headerLength;
+}
+
+/**
+ * The header a host puts on what it sends, written field by field with no record: no
+ * options, DSCP and ECN zero, not a fragment (offset 0, MF clear), DF as asked. The same
+ * bytes as {@link emitIpv4Header} for those fields. `fillChecksum: false` leaves the
+ * checksum 0 (a trusted interface: see `core/interfaces.ts`). Returns 20. Throws a
+ * `RangeError` as `emitIpv4Header` would: an address that is not 4 bytes, a TTL, protocol
+ * or identification out of range, a total length above 65,535, or a buffer too small.
+ */
+export function emitPlainIpv4Header(
+  buf: Uint8Array, offset: number, src: Uint8Array, dst: Uint8Array, protocol: number, ttl: number,
+  identification: number, dontFragment: boolean, payloadLength: number, fillChecksum: boolean,
+): number {
+  const totalLength = IPV4_HEADER_LEN + payloadLength;
+  if (src.length !== 4 || dst.length !== 4) throw new RangeError('IPv4 addresses must be 4 bytes');
+  checkRange('ttl', ttl, 255);
+  checkRange('protocol', protocol, 255);
+  checkRange('identification', identification, 0xffff);
+  if (!(payloadLength >= 0 && totalLength <= IPV4_MAX_TOTAL_LEN)) throw new RangeError(`IPv4 total length ${totalLength} is not in 20..${IPV4_MAX_TOTAL_LEN}`);
+  if (!(offset >= 0 && offset + IPV4_HEADER_LEN <= buf.length)) throw new RangeError('buffer too small for the IPv4 header');
+  const o = offset;
+  buf[o] = 0x45;
+  buf[o + 1] = 0;
+  buf[o + 2] = totalLength >>> 8;
+  buf[o + 3] = totalLength & 0xff;
+  buf[o + 4] = identification >>> 8;
+  buf[o + 5] = identification & 0xff;
+  buf[o + 6] = dontFragment ? 0x40 : 0;
+  buf[o + 7] = 0;
+  buf[o + 8] = ttl;
+  buf[o + 9] = protocol;
+  buf[o + 10] = 0;
+  buf[o + 11] = 0;
+  buf[o + 12] = src[0]!; buf[o + 13] = src[1]!; buf[o + 14] = src[2]!; buf[o + 15] = src[3]!;
+  buf[o + 16] = dst[0]!; buf[o + 17] = dst[1]!; buf[o + 18] = dst[2]!; buf[o + 19] = dst[3]!;
+  if (fillChecksum) {
+    // Ten 16-bit words, summed in place (RFC 1071); the checksum field counts as zero.
+    let sum = 0;
+    for (let i = o; i < o + IPV4_HEADER_LEN; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const checksum = ~sum & 0xffff;
+    buf[o + 10] = checksum >>> 8;
+    buf[o + 11] = checksum & 0xff;
+  }
+  return IPV4_HEADER_LEN;
 }
 
 /**

@@ -74,13 +74,31 @@ const EOL: TcpOption = Object.freeze({ kind: 'eol' });
 const NOP: TcpOption = Object.freeze({ kind: 'nop' });
 const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
 
+/** Big-endian 16 bits at `at` (the caller checked the bounds). */
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+/** Big-endian 32 bits at `at`, unsigned. */
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/** Writes `v` (unsigned, 32 bits) big-endian at `at`. */
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 /**
  * Walks the option area `bytes[start, end)` and appends each option to `out`. Returns the
  * number of bytes after an EOL (0 without one), or the reason the area is malformed; on
- * failure `out` holds the options read so far. `view` must cover the same memory as `bytes`
- * (the caller usually has one already).
+ * failure `out` holds the options read so far. Fields are read byte by byte (no `DataView`
+ * is made per segment).
  */
-export function walkTcpOptions(bytes: Uint8Array, view: DataView, start: number, end: number, out: TcpOption[]): number | WireReason {
+export function walkTcpOptions(bytes: Uint8Array, start: number, end: number, out: TcpOption[]): number | WireReason {
   let i = start;
   while (i < end) {
     const kind = bytes[i]!;
@@ -105,7 +123,7 @@ export function walkTcpOptions(bytes: Uint8Array, view: DataView, start: number,
     switch (kind) {
       case 2: // MSS: kind 2, length 4 (RFC 9293 3.2)
         if (len !== 4) return 'option-length-invalid';
-        out.push({ kind: 'mss', value: view.getUint16(i + 2) });
+        out.push({ kind: 'mss', value: u16(bytes, i + 2) });
         break;
       case 3: // Window scale: kind 3, length 3 (RFC 7323 2.2)
         if (len !== 3) return 'option-length-invalid';
@@ -118,13 +136,13 @@ export function walkTcpOptions(bytes: Uint8Array, view: DataView, start: number,
       case 5: { // SACK: kind 5, length 2 + 8n (RFC 2018 3); the 40-byte area bounds n at 4
         if (len < 10 || (len - 2) % 8 !== 0) return 'option-length-invalid';
         const blocks: SackBlock[] = [];
-        for (let p = i + 2; p < i + len; p += 8) blocks.push({ left: view.getUint32(p), right: view.getUint32(p + 4) });
+        for (let p = i + 2; p < i + len; p += 8) blocks.push({ left: u32(bytes, p), right: u32(bytes, p + 4) });
         out.push({ kind: 'sack', blocks });
         break;
       }
       case 8: // Timestamps: kind 8, length 10 (RFC 7323 3.2)
         if (len !== 10) return 'option-length-invalid';
-        out.push({ kind: 'timestamps', tsVal: view.getUint32(i + 2), tsEcr: view.getUint32(i + 6) });
+        out.push({ kind: 'timestamps', tsVal: u32(bytes, i + 2), tsEcr: u32(bytes, i + 6) });
         break;
       default:
         // RFC 9293 3.1: a TCP implementation MUST ignore options it does not implement,
@@ -146,8 +164,7 @@ export interface TcpOptionList {
 /** Parses a standalone option area (the bytes between the fixed header and the data). Never throws. */
 export function parseTcpOptions(bytes: Uint8Array): ParseResult<TcpOptionList> {
   const options: TcpOption[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = walkTcpOptions(bytes, view, 0, bytes.length, options);
+  const r = walkTcpOptions(bytes, 0, bytes.length, options);
   return typeof r === 'number' ? ok({ options, padding: r }) : fail(r);
 }
 
@@ -181,10 +198,20 @@ function checkRange(what: string, value: number, max: number): void {
  * Throws `RangeError` on a value out of range, a SACK option without 1 to 4 blocks, an
  * `unknown` option of kind 0 or 1 (which have no length octet), or an EOL that is not the
  * last option (RFC 9293 3.1: it ends the list). An `unknown` option may carry a known kind
- * number: that is how a test crafts, say, an MSS option of the wrong length.
+ * number: that is how a test crafts, say, an MSS option of the wrong length. Also throws when
+ * the options do not fit in `buf` at `offset`.
  */
 export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, offset: number): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const length = tcpOptionsLen(options);
+  if (!(offset >= 0 && offset + length <= buf.length)) throw new RangeError(`TCP options of ${length} bytes do not fit at offset ${offset} of a ${buf.length}-byte buffer`);
+  return writeTcpOptions(options, buf, offset);
+}
+
+/**
+ * {@link emitTcpOptions} for a caller that has already made sure the options fit (`emitTcp`,
+ * which sized the whole header): the same checks of the values, not of the buffer.
+ */
+export function writeTcpOptions(options: readonly TcpOption[], buf: Uint8Array, offset: number): number {
   let p = offset;
   for (let k = 0; k < options.length; k++) {
     const o = options[k]!;
@@ -198,7 +225,7 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, o
         break;
       case 'mss':
         checkRange('MSS', o.value, 0xffff);
-        buf[p] = 2; buf[p + 1] = 4; view.setUint16(p + 2, o.value);
+        buf[p] = 2; buf[p + 1] = 4; buf[p + 2] = o.value >>> 8; buf[p + 3] = o.value & 0xff;
         p += 4;
         break;
       case 'window-scale':
@@ -218,7 +245,7 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, o
         for (const b of o.blocks) {
           checkRange('SACK edge', b.left, 0xffffffff);
           checkRange('SACK edge', b.right, 0xffffffff);
-          view.setUint32(p, b.left); view.setUint32(p + 4, b.right);
+          put32(buf, p, b.left); put32(buf, p + 4, b.right);
           p += 8;
         }
         break;
@@ -226,7 +253,7 @@ export function emitTcpOptions(options: readonly TcpOption[], buf: Uint8Array, o
       case 'timestamps':
         checkRange('TSval', o.tsVal, 0xffffffff);
         checkRange('TSecr', o.tsEcr, 0xffffffff);
-        buf[p] = 8; buf[p + 1] = 10; view.setUint32(p + 2, o.tsVal); view.setUint32(p + 6, o.tsEcr);
+        buf[p] = 8; buf[p + 1] = 10; put32(buf, p + 2, o.tsVal); put32(buf, p + 6, o.tsEcr);
         p += 10;
         break;
       case 'unknown':

@@ -3,9 +3,10 @@
  *
  * Contract: `TcpPacket.checked` validates the buffer once (fixed header present, data offset
  * at least 5 and within the buffer, every option well formed) so that its getters never read
- * out of bounds; `parseTcp` turns a checked view into a `TcpRepr` and, by default, verifies
- * the checksum over the pseudo-header. Neither throws on any input: a malformed segment is
- * refused with a `WireReason`. The caller passes exactly the IP payload (the TCP length of
+ * out of bounds; `parseTcp` makes the same checks, reads the bytes straight into a
+ * `TcpRepr` (no view and no `DataView`: it runs for every segment a host receives) and, by
+ * default, verifies the checksum over the pseudo-header. Neither throws on any input: a
+ * malformed segment is refused with a `WireReason`. The caller passes exactly the IP payload (the TCP length of
  * the pseudo-header is `bytes.length`). Fields are kept raw and faithful: the acknowledgment
  * number even without ACK, the window unscaled, the four reserved bits (whose lowest is the
  * AE/NS bit of RFC 3540 and AccECN) and the options in wire order with their NOPs, so that
@@ -16,7 +17,7 @@ import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './ip-protocol.js';
 import { fail, ok } from './result.js';
 import type { ParseResult } from './result.js';
-import { TCP_MAX_OPTIONS_LEN, emitTcpOptions, tcpOptionsLen, walkTcpOptions } from './tcp-options.js';
+import { TCP_MAX_OPTIONS_LEN, tcpOptionsLen, walkTcpOptions, writeTcpOptions } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 export {
@@ -76,15 +77,14 @@ export class TcpPacket {
     if (dataOffset < 5) return fail('data-offset-too-small');
     const headerLength = dataOffset * 4;
     if (headerLength > bytes.length) return fail('data-offset-past-end');
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const options: TcpOption[] = [];
     let padding = 0;
     if (headerLength > TCP_HEADER_LEN) {
-      const r = walkTcpOptions(bytes, view, TCP_HEADER_LEN, headerLength, options);
+      const r = walkTcpOptions(bytes, TCP_HEADER_LEN, headerLength, options);
       if (typeof r !== 'number') return fail(r);
       padding = r;
     }
-    return ok(new TcpPacket(bytes, view, options, padding));
+    return ok(new TcpPacket(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, padding));
   }
 
   /** Source port. */
@@ -208,10 +208,36 @@ export interface TcpParseOptions {
  * structure is checked first because it is cheaper than summing the segment. Never throws.
  */
 export function parseTcp(bytes: Uint8Array, src: Uint8Array, dst: Uint8Array, options?: TcpParseOptions): ParseResult<TcpRepr> {
-  const checked = TcpPacket.checked(bytes);
-  if (!checked.ok) return checked;
+  // TcpPacket.checked's checks, in its order, straight into the record: this runs for every
+  // segment a host receives, and the view (with its DataView) would be thrown away at once.
+  if (bytes.length < TCP_HEADER_LEN) return fail('truncated');
+  const dataOffset = bytes[12]! >>> 4;
+  // RFC 9293 3.1: "Data Offset (DOffset): 4 bits. The number of 32-bit words in the TCP header."
+  if (dataOffset < 5) return fail('data-offset-too-small');
+  const headerLength = dataOffset * 4;
+  if (headerLength > bytes.length) return fail('data-offset-past-end');
+  const list: TcpOption[] = [];
+  let padding = 0;
+  if (headerLength > TCP_HEADER_LEN) {
+    const r = walkTcpOptions(bytes, TCP_HEADER_LEN, headerLength, list);
+    if (typeof r !== 'number') return fail(r);
+    padding = r;
+  }
   if (options?.verifyChecksum !== false && !tcpChecksumValid(bytes, src, dst)) return fail('bad-checksum');
-  return ok(tcpReprFromPacket(checked.value));
+  const b = bytes;
+  return ok({
+    srcPort: (b[0]! << 8) | b[1]!,
+    dstPort: (b[2]! << 8) | b[3]!,
+    seqNumber: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
+    ackNumber: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
+    flags: b[13]!,
+    reserved: b[12]! & 0x0f,
+    window: (b[14]! << 8) | b[15]!,
+    urgentPointer: (b[18]! << 8) | b[19]!,
+    options: list,
+    optionsPadding: padding,
+    payload: b.subarray(headerLength),
+  });
 }
 
 /** Reads a checked view into a record (no checksum check). */
@@ -279,22 +305,35 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, src: Uin
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
     throw new RangeError(`TCP segment of ${total} bytes does not fit at offset ${offset} of a ${buf.length}-byte buffer`);
   }
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  view.setUint16(offset, repr.srcPort);
-  view.setUint16(offset + 2, repr.dstPort);
-  view.setUint32(offset + 4, repr.seqNumber);
-  view.setUint32(offset + 8, repr.ackNumber);
-  buf[offset + 12] = ((headerLength / 4) << 4) | repr.reserved;
-  buf[offset + 13] = repr.flags;
-  view.setUint16(offset + 14, repr.window);
-  view.setUint16(offset + 16, 0);
-  view.setUint16(offset + 18, repr.urgentPointer);
-  const written = emitTcpOptions(repr.options, buf, offset + TCP_HEADER_LEN);
+  const o = offset;
+  const { srcPort, dstPort, seqNumber, ackNumber, window, urgentPointer } = repr;
+  buf[o] = srcPort >>> 8;
+  buf[o + 1] = srcPort & 0xff;
+  buf[o + 2] = dstPort >>> 8;
+  buf[o + 3] = dstPort & 0xff;
+  buf[o + 4] = seqNumber >>> 24;
+  buf[o + 5] = (seqNumber >>> 16) & 0xff;
+  buf[o + 6] = (seqNumber >>> 8) & 0xff;
+  buf[o + 7] = seqNumber & 0xff;
+  buf[o + 8] = ackNumber >>> 24;
+  buf[o + 9] = (ackNumber >>> 16) & 0xff;
+  buf[o + 10] = (ackNumber >>> 8) & 0xff;
+  buf[o + 11] = ackNumber & 0xff;
+  buf[o + 12] = ((headerLength / 4) << 4) | repr.reserved;
+  buf[o + 13] = repr.flags;
+  buf[o + 14] = window >>> 8;
+  buf[o + 15] = window & 0xff;
+  buf[o + 16] = 0;
+  buf[o + 17] = 0;
+  buf[o + 18] = urgentPointer >>> 8;
+  buf[o + 19] = urgentPointer & 0xff;
+  const written = writeTcpOptions(repr.options, buf, offset + TCP_HEADER_LEN);
   buf.fill(0, offset + TCP_HEADER_LEN + written, offset + headerLength);
   buf.set(repr.payload, offset + headerLength);
   if (options?.fillChecksum !== false) {
-    const sum = pseudoHeaderSum(src, dst, IpProtocol.Tcp, total) + checksumAdd(0, buf, offset, offset + total);
-    view.setUint16(offset + 16, checksumFinish(sum));
+    const checksum = checksumFinish(pseudoHeaderSum(src, dst, IpProtocol.Tcp, total) + checksumAdd(0, buf, offset, offset + total));
+    buf[o + 16] = checksum >>> 8;
+    buf[o + 17] = checksum & 0xff;
   }
   return total;
 }

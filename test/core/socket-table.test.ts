@@ -4,7 +4,6 @@ import { parseIpAddress } from '../../src/wire/address.js';
 import { TcpFlags } from '../../src/wire/tcp.js';
 import { SocketTable } from '../../src/core/socket-table.js';
 import type { ConnectionEntry } from '../../src/core/socket-table.js';
-import { socketPairKey } from '../../src/core/endpoint.js';
 import type { Endpoint } from '../../src/core/endpoint.js';
 import { TcpListener, listenAction } from '../../src/core/tcp/listener.js';
 import type { TcpListenerOwner } from '../../src/core/tcp/listener.js';
@@ -27,7 +26,7 @@ function listener(address: string | undefined, port: number, reuseAddress = fals
 function entry(local: Endpoint, remote: Endpoint): ConnectionEntry {
   const connection = { local, remote } as unknown as TcpConnection;
   return {
-    connection, key: socketPairKey(local, remote), iface: 'eth0', loopback: false, listener: undefined,
+    connection, iface: 'eth0', loopback: false, listener: undefined,
     connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
   };
 }

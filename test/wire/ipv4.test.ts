@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  emitIpv4, emitIpv4Header, IPV4_MAX_TOTAL_LEN, Ipv4Packet, ipv4BufferLen, ipv4HeaderChecksumValid, parseIpv4,
+  emitIpv4, emitIpv4Header, emitPlainIpv4Header, IPV4_MAX_TOTAL_LEN, Ipv4Packet, ipv4BufferLen, ipv4Fault, ipv4HeaderChecksumValid, parseIpv4,
 } from '../../src/wire/ipv4.js';
 import type { Ipv4EmitRepr, Ipv4Repr } from '../../src/wire/ipv4.js';
 import { internetChecksum } from '../../src/wire/checksum.js';
@@ -282,5 +282,41 @@ describe('IPv4 properties', () => {
       expect[10] = out[10]!; expect[11] = out[11]!;
       assert.deepEqual(out, expect);
     }), { numRuns: FUZZ_RUNS });
+  });
+
+  test('ipv4Fault says what Ipv4Packet.checked says, on mutated real packets', () => {
+    fc.assert(fc.property(fc.constantFrom(...GOLDEN), fc.array(fc.tuple(fc.nat(200), fc.nat(255)), { maxLength: 4 }), fc.nat(200), (g, flips, cut) => {
+      const b = g.slice(0, cut);
+      for (const [i, v] of flips) if (b.length > 0) b[i % b.length] = v;
+      const checked = Ipv4Packet.checked(b);
+      assert.equal(ipv4Fault(b), checked.ok ? null : checked.reason);
+    }), { numRuns: FUZZ_RUNS });
+  });
+
+  test('emitPlainIpv4Header writes what emitIpv4Header writes for a host\'s header; without the checksum it leaves 0', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(255), fc.nat(255),
+      fc.nat(0xffff), fc.boolean(), fc.nat(IPV4_MAX_TOTAL_LEN - 20), fc.nat(8),
+      (src, dst, protocol, ttl, identification, dontFragment, payloadLength, at) => {
+        const expected = new Uint8Array(at + 20);
+        emitIpv4Header({
+          src, dst, protocol, ttl, dscp: 0, ecn: 0, identification, dontFragment, moreFragments: false, fragmentOffset: 0,
+          options: new Uint8Array(0), payload: new Uint8Array(0),
+        }, payloadLength, expected, at);
+        const got = new Uint8Array(at + 20).fill(0xee);
+        assert.equal(emitPlainIpv4Header(got, at, src, dst, protocol, ttl, identification, dontFragment, payloadLength, true), 20);
+        assert.deepEqual(got.subarray(at), expected.subarray(at));
+        emitPlainIpv4Header(got, at, src, dst, protocol, ttl, identification, dontFragment, payloadLength, false);
+        assert.deepEqual([got[at + 10], got[at + 11]], [0, 0]);
+        assert.deepEqual(got.subarray(at + 12), expected.subarray(at + 12));
+      },
+    ), { numRuns: ROUND_TRIP_RUNS });
+    const buf = new Uint8Array(20);
+    const a = Uint8Array.of(10, 0, 0, 1);
+    assert.throws(() => emitPlainIpv4Header(buf, 0, a, new Uint8Array(16), 6, 64, 0, true, 0, true), RangeError);
+    assert.throws(() => emitPlainIpv4Header(buf, 0, a, a, 6, 64, 0, true, IPV4_MAX_TOTAL_LEN - 19, true), RangeError);
+    assert.throws(() => emitPlainIpv4Header(buf, 1, a, a, 6, 64, 0, true, 0, true), RangeError);
+    assert.throws(() => emitPlainIpv4Header(buf, 0, a, a, 6, 256, 0, true, 0, true), /ttl 256/);
+    assert.throws(() => emitPlainIpv4Header(buf, 0, a, a, 6, 64, 0x10000, true, 0, true), /identification/);
   });
 });

@@ -9,8 +9,15 @@
  *
  * The driver is also the `Runtime` the api layer needs: `now()`, `wake()`, and application
  * timers (`setTimer`) on Node's own timers, since here virtual time is real time.
+ *
+ * Checksums are never skipped on a TUN device: what crosses it goes on to the kernel and to
+ * real networks, where bits can flip. The driver pins the host's interface to verified
+ * checksums (`Host.requireChecksums`) as it is made, and refuses a host that already trusts
+ * it, so no later call can make the host trust it either (see `core/interfaces.ts`).
  */
 import type { Runtime } from '../../api/runtime.js';
+import { Stack } from '../../api/stack.js';
+import { Host } from '../../core/host.js';
 import type { NetworkNode } from '../../core/node.js';
 import type { Instant } from '../../time/instant.js';
 import type { TunDevice } from './device.js';
@@ -60,6 +67,9 @@ export class TunDriver implements Runtime {
     this.device = device;
     this.node = node;
     this.iface = options.iface ?? device.name;
+    // Never trusted (see the module doc); throws (a RangeError) for a host that trusts it already.
+    const host = node instanceof Host ? node : node instanceof Stack ? node.host : undefined;
+    host?.requireChecksums(this.iface);
     this.#clock = options.clock ?? (() => performance.now());
     this.#start = this.#clock();
     this.#capture = options.capture;

@@ -50,19 +50,23 @@ export interface TunStack {
   close(): Promise<void>;
 }
 
-/** Opens the device and runs a host on it (see the module doc). Throws `TunError` on bad options or a device it cannot open. */
-export function openTunStack(options: TunStackOptions): TunStack {
+/**
+ * The configuration of the host `openTunStack` runs: one interface named after the device,
+ * with l4's addresses and the MTU, and default routes through the kernel's side. Its
+ * checksums are 'verified' like every interface's, and the driver pins them so (`TunDriver`).
+ * Throws `TunError` on bad addresses.
+ */
+export function tunHostConfig(options: TunStackOptions): HostConfig {
   const own = parseInterfaceAddress(options.address, 4);
   const peer = parseInterfaceAddress(options.peer, 4);
   if (peer.address === own.address) throw new TunError(`--peer ${options.peer} is l4's own address`, 'EINVAL');
-  let own6: { address: string; prefixLength: number } | undefined;
   let peer6: { address: string; prefixLength: number } | undefined;
   if (options.address6 !== undefined) {
     if (options.peer6 === undefined) throw new TunError('an IPv6 address needs the kernel side\'s IPv6 address too (--peer6)', 'EINVAL');
-    own6 = parseInterfaceAddress(options.address6, 6);
+    parseInterfaceAddress(options.address6, 6);
     peer6 = parseInterfaceAddress(options.peer6, 6);
   }
-  const config: HostConfig = {
+  return {
     name: options.tun,
     seed: options.seed ?? randomInt(0, 2 ** 31),
     privileged: options.privileged ?? true,
@@ -77,6 +81,15 @@ export function openTunStack(options: TunStackOptions): TunStack {
     ],
     ...(options.tcp ? { tcp: options.tcp } : {}),
   };
+}
+
+/** Opens the device and runs a host on it (see the module doc). Throws `TunError` on bad options or a device it cannot open. */
+export function openTunStack(options: TunStackOptions): TunStack {
+  const config = tunHostConfig(options);
+  const own = parseInterfaceAddress(options.address, 4);
+  const peer = parseInterfaceAddress(options.peer, 4);
+  const own6 = options.address6 !== undefined ? parseInterfaceAddress(options.address6, 6) : undefined;
+  const peer6 = options.peer6 !== undefined && own6 !== undefined ? parseInterfaceAddress(options.peer6, 6) : undefined;
   let host: Host;
   try {
     host = new Host(config);

@@ -9,7 +9,14 @@
  * arrival instant; the network then calls `arrive` and the receiving node's `handle`.
  * Packets are not copied, except when corrupted or duplicated (the copy is then made), so a
  * node must not reuse a buffer it has handed over (the `Transmit` contract says it won't).
+ *
+ * A link may be declared trusted (`VirtualLink.trust`, or `trusted: true` when it is made):
+ * it then never corrupts, and the hosts at its ends skip the checksums of what crosses it
+ * (smoltcp's checksum capabilities; see `core/interfaces.ts`). Trust and corruption exclude
+ * each other, in whichever order they are asked for: a RangeError says so.
  */
+import { Stack } from '../../api/stack.js';
+import { Host } from '../../core/host.js';
 import type { NetworkNode } from '../../core/node.js';
 import type { Instant } from '../../time/instant.js';
 import type { Rng } from '../../time/rng.js';
@@ -87,6 +94,7 @@ export class LinkDirection {
   readonly rxTaps: Tap[] = [];
 
   #impairments: Impairments;
+  #trusted = false;
   readonly #rng: Rng;
   readonly #scheduler: PacketScheduler;
   /** When the transmitter finishes the last accepted packet, fractional µs. */
@@ -116,9 +124,22 @@ export class LinkDirection {
     return this.#impairments;
   }
 
-  /** Replaces the options (validated); packets already in flight keep their fate. */
+  /** Replaces the options (validated); packets already in flight keep their fate. A trusted direction refuses corruption. */
   configure(options: LinkOptions): void {
-    this.#impairments = resolveImpairments(options);
+    const impairments = resolveImpairments(options);
+    if (this.#trusted && impairments.corrupt > 0) throw new RangeError(corruptTrusted(this.name));
+    this.#impairments = impairments;
+  }
+
+  /** The link is trusted: its hosts skip checksums, it never corrupts, and taps fill the checksums in (see `VirtualLink.trust`). */
+  get trusted(): boolean {
+    return this.#trusted;
+  }
+
+  /** @internal Made trusted by `VirtualLink.trust`, which checked the corruption first. */
+  markTrusted(): void {
+    if (this.#impairments.corrupt > 0) throw new RangeError(corruptTrusted(this.name));
+    this.#trusted = true;
   }
 
   /** The instant (fractional µs) at which the transmitter will have sent everything accepted. */
@@ -139,7 +160,7 @@ export class LinkDirection {
     const size = packet.length;
     stats.offered.packets++;
     stats.offered.bytes += size;
-    if (this.txTaps.length > 0) captureAll(this.txTaps, now, packet);
+    if (this.txTaps.length > 0) captureAll(this.txTaps, now, packet, this.#trusted);
 
     if (size > imp.mtu) {
       stats.dropped.mtu++;
@@ -210,7 +231,7 @@ export class LinkDirection {
   arrive(now: Instant, packet: Uint8Array): void {
     this.stats.delivered.packets++;
     this.stats.delivered.bytes += packet.length;
-    if (this.rxTaps.length > 0) captureAll(this.rxTaps, now, packet);
+    if (this.rxTaps.length > 0) captureAll(this.rxTaps, now, packet, this.#trusted);
   }
 
   /** Forgets queued packets whose serialization has started by `now`. */
@@ -240,12 +261,28 @@ export interface LinkSpec extends LinkOptions {
   readonly aToB?: LinkOptions;
   /** Options of the direction from the second node to the first, over the shared ones. */
   readonly bToA?: LinkOptions;
+  /**
+   * Declare the link trusted as it is made (`VirtualLink.trust`): both ends must be hosts and
+   * neither direction may corrupt. Default false. Only `VirtualNetwork.link` reads it.
+   */
+  readonly trusted?: boolean;
 }
 
-/** Splits a `LinkSpec` into the options of each direction. */
+/** Splits a `LinkSpec` into the options of each direction (`trusted` belongs to the link, not to a direction). */
 export function directionOptions(spec: LinkSpec = {}): { aToB: LinkOptions; bToA: LinkOptions } {
-  const { aToB, bToA, ...shared } = spec;
+  const { aToB, bToA, trusted: _trusted, ...shared } = spec;
   return { aToB: { ...shared, ...aToB }, bToA: { ...shared, ...bToA } };
+}
+
+function corruptTrusted(name: string): string {
+  return `link ${name}: a trusted link cannot corrupt packets (its hosts skip the checksums that would catch it); leave out corrupt, or do not trust the link`;
+}
+
+/** The core host behind a node: a `Host` itself, or the one a `Stack` wraps; undefined for anything else (a switch). */
+function hostOf(node: NetworkNode): Host | undefined {
+  if (node instanceof Host) return node;
+  if (node instanceof Stack) return node.host;
+  return undefined;
 }
 
 /** Counters of both directions of a link. */
@@ -283,9 +320,57 @@ export class VirtualLink {
     throw new Error(`${typeof node === 'string' ? node : 'that node'} is not an end of link ${this.name}`);
   }
 
-  /** Replaces the options of both directions (per-direction overrides allowed). */
+  /** True once the link is trusted (`trust`). */
+  get trusted(): boolean {
+    return this.aToB.trusted;
+  }
+
+  /**
+   * Declares the link trusted: the virtual wire delivers every packet bit for bit (it can
+   * only flip bits when told to corrupt), so the hosts at both ends may skip computing and
+   * verifying the IPv4 header, TCP, UDP and ICMP checksums on the interfaces it joins
+   * (`Host.setInterfaceChecksums(iface, 'trusted')`, as a smoltcp device declares its
+   * `ChecksumCapabilities`). Taps on the link, or on its nodes, still write valid checksums:
+   * they fill them in a copy. A trusted link stays trusted (there is no way back: packets in
+   * flight carry no checksums), and refuses corruption from then on (`configure` throws).
+   * Throws a RangeError, changing nothing, when a direction corrupts packets (checksums are
+   * what catch corruption), or when an end is not a host (a switch would forward the
+   * packets onto links that may not be trusted). Packets already in flight were sent with
+   * checksums, which a trusting host simply does not look at.
+   */
+  trust(): void {
+    if (this.trusted) return;
+    for (const d of [this.aToB, this.bToA]) if (d.impairments.corrupt > 0) throw new RangeError(corruptTrusted(d.name));
+    const ends = [this.aToB, this.bToA].map((d) => ({ host: hostOf(d.from.node), iface: d.fromIface, name: d.from.name }));
+    for (const end of ends) {
+      if (end.host === undefined) throw new RangeError(`link ${this.name}: ${end.name} is not a host; only a link between two hosts can be trusted`);
+    }
+    const done: typeof ends = [];
+    try {
+      for (const end of ends) {
+        end.host!.setInterfaceChecksums(end.iface, 'trusted');
+        done.push(end);
+      }
+    } catch (error) {
+      for (const end of done) end.host!.setInterfaceChecksums(end.iface, 'verified');
+      throw error;
+    }
+    this.aToB.markTrusted();
+    this.bToA.markTrusted();
+  }
+
+  /**
+   * Replaces the options of both directions (per-direction overrides allowed). Trust is not
+   * an option here (see `trust`); a trusted link refuses corruption, checked on both
+   * directions before either changes.
+   */
   configure(spec: LinkSpec): void {
     const { aToB, bToA } = directionOptions(spec);
+    if (this.trusted) {
+      for (const [d, o] of [[this.aToB, aToB], [this.bToA, bToA]] as const) {
+        if (resolveImpairments(o).corrupt > 0) throw new RangeError(corruptTrusted(d.name));
+      }
+    }
     this.aToB.configure(aToB);
     this.bToA.configure(bToA);
   }

@@ -182,7 +182,7 @@ export class VirtualNetwork implements PacketScheduler {
     const now = this.#now;
     direction.arrive(now, packet);
     const to = direction.to;
-    if (to.rxTaps.length > 0) captureAll(to.rxTaps, now, packet);
+    if (to.rxTaps.length > 0) captureAll(to.rxTaps, now, packet, direction.trusted);
     this.stats.delivered++;
     to.node.handle(now, packet, direction.toIface);
   };
@@ -235,8 +235,10 @@ export class VirtualNetwork implements PacketScheduler {
 
   /**
    * Joins `ifaceA` of `a` and `ifaceB` of `b` with a full-duplex link. The options apply to
-   * both directions, overridden by `options.aToB` / `options.bToA`. Throws when a node is
-   * unknown or an interface already has a link.
+   * both directions, overridden by `options.aToB` / `options.bToA`; `trusted: true` declares
+   * the link trusted (`VirtualLink.trust`: the hosts skip checksums on it). Throws when a node
+   * is unknown or an interface already has a link, and (a RangeError) when a trusted link
+   * would corrupt or has an end that is not a host.
    */
   link(a: NodeRef, ifaceA: string, b: NodeRef, ifaceB: string, options: LinkSpec = {}): VirtualLink {
     const ea = this.#entry(a);
@@ -247,9 +249,11 @@ export class VirtualNetwork implements PacketScheduler {
     const { aToB, bToA } = directionOptions(options);
     const forward = new LinkDirection(ea, ifaceA, eb, ifaceB, aToB, this.#rngFor(`${ea.name}:${ifaceA} -> ${eb.name}:${ifaceB}`), this);
     const backward = new LinkDirection(eb, ifaceB, ea, ifaceA, bToA, this.#rngFor(`${eb.name}:${ifaceB} -> ${ea.name}:${ifaceA}`), this);
+    const link = new VirtualLink(forward, backward);
+    // Before the link is filed: a link that cannot be trusted leaves the network unchanged.
+    if (options.trusted === true) link.trust();
     ea.ifaces.set(ifaceA, forward);
     eb.ifaces.set(ifaceB, backward);
-    const link = new VirtualLink(forward, backward);
     this.#links.push(link);
     return link;
   }
@@ -518,8 +522,8 @@ export class VirtualNetwork implements PacketScheduler {
 
   #transmit(entry: NodeEntry, tx: Transmit, now: Instant): void {
     this.stats.transmitted++;
-    if (entry.txTaps.length > 0) captureAll(entry.txTaps, now, tx.packet);
     const direction = entry.ifaces.get(tx.iface);
+    if (entry.txTaps.length > 0) captureAll(entry.txTaps, now, tx.packet, direction?.trusted === true);
     if (direction === undefined) {
       this.stats.unattached++;
       return;

@@ -15,8 +15,13 @@
  *
  * A link tap defaults to `'rx'` ("what crossed the link"); a node tap to `'both'`, which is
  * what tcpdump on that host shows: what it sent and what it received.
+ *
+ * On a trusted link (`VirtualLink.trust`) the hosts skip checksums; a tap writes each packet
+ * of such a link with its checksums filled in (see `captureAll`), so a capture reads as if
+ * they had been computed.
  */
 import type { Instant } from '../../time/instant.js';
+import { withChecksums } from '../../wire/fill-checksums.js';
 import type { PcapTimestamp } from '../../wire/pcap.js';
 
 /** Anything a tap can write to: `PcapMemoryWriter` and `PcapFileWriter` both are. */
@@ -73,7 +78,13 @@ export class Tap {
   }
 }
 
-/** Writes `packet` to every tap of a capture point. */
-export function captureAll(taps: readonly Tap[], now: Instant, packet: Uint8Array): void {
-  for (let i = 0; i < taps.length; i++) taps[i]!.capture(now, packet);
+/**
+ * Writes `packet` to every tap of a capture point. A packet crossing a `trusted` link has
+ * its checksums left 0 by the hosts; the taps get a copy with them filled (`withChecksums`,
+ * made once for all of them), so a capture stays valid for tshark. Nothing is hidden that
+ * way: a trusted link never corrupts, so the fields were simply not computed.
+ */
+export function captureAll(taps: readonly Tap[], now: Instant, packet: Uint8Array, trusted = false): void {
+  const captured = trusted ? withChecksums(packet) : packet;
+  for (let i = 0; i < taps.length; i++) taps[i]!.capture(now, captured);
 }

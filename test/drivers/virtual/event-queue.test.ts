@@ -65,4 +65,68 @@ describe('EventQueue', () => {
       },
     ), { numRuns: 500 });
   });
+
+  test('property: mostly in-order pushes (the run) mixed with earlier ones (the heap) still pop as a stable sort', () => {
+    // A link pushes arrivals at or after the last one; jitter and reordering push earlier
+    // ones. Both paths, and pops between them, must agree with one global order.
+    fc.assert(fc.property(
+      fc.array(fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => ({ kind: 'later' as const, d })) },
+        { weight: 2, arbitrary: fc.integer({ min: 0, max: 30 }).map((d) => ({ kind: 'earlier' as const, d })) },
+        { weight: 3, arbitrary: fc.constant({ kind: 'pop' as const, d: 0 }) },
+      ), { maxLength: 400 }),
+      (ops) => {
+        const q = new EventQueue<number, string>();
+        const reference: Array<{ t: number; id: number }> = [];
+        let last = 0;
+        let id = 0;
+        const popped: Array<[number, number, string]> = [];
+        const expected: Array<[number, number, string]> = [];
+        for (const op of ops) {
+          if (op.kind === 'pop') {
+            const peek = q.peekTime();
+            const peekA = q.peekA();
+            q.pop((a, b, t) => popped.push([t, a, b]));
+            if (reference.length > 0) {
+              let best = 0;
+              for (let i = 1; i < reference.length; i++) {
+                const r = reference[i]!;
+                const b = reference[best]!;
+                if (r.t < b.t || (r.t === b.t && r.id < b.id)) best = i;
+              }
+              const e = reference.splice(best, 1)[0]!;
+              expected.push([e.t, e.id, `p${e.id}`]);
+              assert.equal(peek, e.t);
+              assert.equal(peekA, e.id);
+            } else {
+              assert.equal(peek, undefined);
+            }
+            continue;
+          }
+          const t = op.kind === 'later' ? last + op.d : Math.max(0, last - op.d);
+          if (op.kind === 'later') last = t;
+          q.push(t, id, `p${id}`);
+          reference.push({ t, id: id++ });
+          assert.equal(q.size, reference.length);
+        }
+        assert.deepEqual(popped, expected);
+        const rest = reference.sort((x, y) => x.t - y.t || x.id - y.id).map((r) => r.id);
+        const drained: number[] = [];
+        while (q.pop((a) => drained.push(a))) { /* drain */ }
+        assert.deepEqual(drained, rest);
+        assert.equal(q.size, 0);
+      },
+    ), { numRuns: 500 });
+  });
+
+  test('a long in-order run is compacted as it is consumed and keeps its order', () => {
+    const q = new EventQueue<number, null>();
+    const out: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      q.push(i, i, null);
+      if (i % 3 === 0) q.pop((a) => out.push(a));
+    }
+    while (q.pop((a) => out.push(a))) { /* drain */ }
+    assert.deepEqual(out, Array.from({ length: 5000 }, (_, i) => i));
+  });
 });
