@@ -270,6 +270,14 @@ function countedTypeNumber(family: 4 | 6, type: number): IcmpCountedType {
 }
 
 /** A copy of the IPv4 address at `packet[at, at + 4)`, made byte by byte (cheaper than `slice` for four bytes). */
+/**
+ * IPv4 addresses seen in packets, shared: every packet from a peer, and every connection with
+ * it, holds the same 4-byte array instead of a copy of its own (two allocations a packet
+ * saved, and about 200 bytes a connection). Bounded: when full it starts over (arrays already
+ * handed out stay valid, only no longer shared). Nothing writes into an endpoint's address.
+ */
+const ADDRESS_CACHE_LIMIT = 4096;
+
 function copyIpv4(packet: Uint8Array, at: number): Uint8Array {
   const a = new Uint8Array(4);
   a[0] = packet[at]!;
@@ -332,6 +340,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   /** UDP datagrams (and fragments) waiting to leave, in send order. */
   readonly #udpOut = new Fifo<UdpOutgoing>();
   readonly #reassembly: Reassembler;
+  readonly #ipv4Addresses = new Map<number, Uint8Array>();
   readonly #pmtu = new PathMtuCache();
   readonly #icmpErrors: TokenBucket;
   /** The IPv4 subnet broadcast addresses of the host's interfaces, as numbers (`ipv4Number`). */
@@ -823,8 +832,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       const whole = packet.length === totalLength ? packet : packet.subarray(0, totalLength);
       // The addresses are copies: whatever keeps them (a new connection's endpoints) must not
       // keep the packet's buffer alive.
-      const srcAddress = copyIpv4(packet, 12);
-      const dstAddress = copyIpv4(packet, 16);
+      const srcAddress = this.#ipv4Address(src, packet, 12);
+      const dstAddress = this.#ipv4Address(dst, packet, 16);
       if (protocol === IpProtocol.Tcp) {
         // The data path: straight to TCP, without the record the other protocols get.
         this.#stats.ip.delivered++;
@@ -932,6 +941,17 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       default:
         return this.#drop('unknown-protocol');
     }
+  }
+
+  /** The shared array for IPv4 address `value` (bytes at `packet[at..at+4]`); see {@link ADDRESS_CACHE_LIMIT}. */
+  #ipv4Address(value: number, packet: Uint8Array, at: number): Uint8Array {
+    let address = this.#ipv4Addresses.get(value);
+    if (address === undefined) {
+      if (this.#ipv4Addresses.size >= ADDRESS_CACHE_LIMIT) this.#ipv4Addresses.clear();
+      address = copyIpv4(packet, at);
+      this.#ipv4Addresses.set(value, address);
+    }
+    return address;
   }
 
   #tcpInput(now: Instant, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, iface: string, trusted: boolean): void {
