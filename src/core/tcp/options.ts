@@ -45,10 +45,17 @@ const NOP: TcpOption = Object.freeze({ kind: 'nop' });
  * that lets the whole buffer be announced, 65,535 << shift >= bufferSize, at most 14.
  */
 export function windowShiftFor(bufferSize: number): number {
+  // Every connection asks, nearly always for the same size: the last answer is kept.
+  if (bufferSize === lastBufferSize) return lastShift;
   let shift = 0;
   while (shift < MAX_WINDOW_SHIFT && MAX_WINDOW_FIELD * 2 ** shift < bufferSize) shift++;
+  lastBufferSize = bufferSize;
+  lastShift = shift;
   return shift;
 }
+
+let lastBufferSize = -1;
+let lastShift = 0;
 
 /** The peer's Window Scale shift, raw as sent (a later option wins), or undefined without one. */
 export function findWindowScale(options: readonly TcpOption[]): number | undefined {

@@ -192,6 +192,11 @@ export class Tcb {
   sndWindShift: number | undefined;
   /** Rcv.Wind.Shift: our shift, applied to the windows we send (never on a SYN). Undefined: no scaling. */
   rcvWindShift: number | undefined;
+  /**
+   * The largest window the field can announce: 65,535 bytes, or 65,535 << Rcv.Wind.Shift once
+   * window scaling is in use (RFC 7323 2.2). Kept, not computed: every segment asks.
+   */
+  maxFieldWindow = MAX_WINDOW;
   /** The peer's SYN asked for a shift above 14: RFC 7323 2.3 "use 14 instead", and the situation is noted here. */
   peerWindowShiftClamped = false;
   /** Snd.TS.OK (RFC 7323 Appendix D): both SYNs carried the Timestamps option. */
@@ -508,13 +513,6 @@ export class Tcb {
 
   // --- The receive window (RFC 9293 3.8.6.2.2) ---
 
-  /**
-   * The largest window the field can announce: 65,535 bytes, or 65,535 << Rcv.Wind.Shift once
-   * window scaling is in use (RFC 7323 2.2).
-   */
-  get maxFieldWindow(): number {
-    return MAX_WINDOW * 2 ** (this.rcvWindShift ?? 0);
-  }
 
   /** RCV.BUFF: the most we ever offer (the buffer less the rounding reserve, within what the field can say). */
   get receiveWindowMax(): number {
@@ -648,6 +646,7 @@ export class Tcb {
       this.peerWindowShiftClamped = peerShift > MAX_WINDOW_SHIFT;
       this.sndWindShift = Math.min(peerShift, MAX_WINDOW_SHIFT);
       this.rcvWindShift = this.offeredWindowShift;
+      this.maxFieldWindow = MAX_WINDOW * 2 ** this.rcvWindShift;
       this.rcvReserve = this.rcvWindShift === 0 ? 0
         : Math.min(this.receiveBuffer.capacity, Math.max(2 ** this.rcvWindShift, Math.ceil(this.receiveBuffer.capacity * ROUNDING_RESERVE_FRACTION)));
     }

@@ -8,7 +8,9 @@
  * Contract: the table only stores instants; what each timer does when it expires is the
  * connection's business (`handleTimeout` in `connection.ts` runs the expired ones in the
  * order of {@link TIMER_KINDS}). Setting a timer replaces its deadline; clearing an unset
- * timer is harmless.
+ * timer is harmless. The deadlines are one small array of numbers indexed by kind (Infinity
+ * when unset): the sender touches several timers per segment, and an array costs neither a
+ * hash lookup nor an allocation.
  */
 import type { Instant } from '../../time/instant.js';
 
@@ -23,55 +25,63 @@ export const TIMER_KINDS = ['time-wait', 'user-timeout', 'retransmit', 'reorder'
 /** One of the connection's timers. */
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
+/** The index of each kind in the table. */
+const INDEX = Object.fromEntries(TIMER_KINDS.map((kind, i) => [kind, i])) as Record<TimerKind, number>;
+
+const UNSET = Infinity;
+
 /** Deadlines by timer kind. */
 export class TimerTable {
-  readonly #deadlines = new Map<TimerKind, Instant>();
+  readonly #deadlines: number[] = TIMER_KINDS.map(() => UNSET);
 
   /** Arms `kind` to expire at `at` (replacing any earlier deadline). */
   set(kind: TimerKind, at: Instant): void {
-    this.#deadlines.set(kind, at);
+    this.#deadlines[INDEX[kind]] = at;
   }
 
   /** Arms `kind` at `at` only if it is not armed already. */
   setIfUnset(kind: TimerKind, at: Instant): void {
-    if (!this.#deadlines.has(kind)) this.#deadlines.set(kind, at);
+    const i = INDEX[kind];
+    if (this.#deadlines[i] === UNSET) this.#deadlines[i] = at;
   }
 
   /** Disarms `kind`. */
   clear(kind: TimerKind): void {
-    this.#deadlines.delete(kind);
+    this.#deadlines[INDEX[kind]] = UNSET;
   }
 
   /** Disarms every timer. */
   clearAll(): void {
-    this.#deadlines.clear();
+    this.#deadlines.fill(UNSET);
   }
 
   /** The deadline of `kind`, or undefined when it is not armed. */
   get(kind: TimerKind): Instant | undefined {
-    return this.#deadlines.get(kind);
+    const at = this.#deadlines[INDEX[kind]]!;
+    return at === UNSET ? undefined : at;
   }
 
   /** True when `kind` is armed. */
   isSet(kind: TimerKind): boolean {
-    return this.#deadlines.has(kind);
+    return this.#deadlines[INDEX[kind]] !== UNSET;
   }
 
   /** True when `kind` is armed and due at `now`. */
   isDue(kind: TimerKind, now: Instant): boolean {
-    const at = this.#deadlines.get(kind);
-    return at !== undefined && at <= now;
+    return this.#deadlines[INDEX[kind]]! <= now;
   }
 
   /** The earliest deadline, or undefined when no timer is armed. */
   next(): Instant | undefined {
-    let earliest: Instant | undefined;
-    for (const at of this.#deadlines.values()) if (earliest === undefined || at < earliest) earliest = at;
-    return earliest;
+    let earliest = UNSET;
+    for (const at of this.#deadlines) if (at < earliest) earliest = at;
+    return earliest === UNSET ? undefined : earliest;
   }
 
   /** The armed timers and their deadlines (for tests and tracing). */
   entries(): Array<[TimerKind, Instant]> {
-    return TIMER_KINDS.filter((k) => this.#deadlines.has(k)).map((k) => [k, this.#deadlines.get(k)!]);
+    const out: Array<[TimerKind, Instant]> = [];
+    TIMER_KINDS.forEach((kind, i) => { if (this.#deadlines[i] !== UNSET) out.push([kind, this.#deadlines[i]!]); });
+    return out;
   }
 }
