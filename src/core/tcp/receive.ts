@@ -14,6 +14,7 @@
 import type { Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
+import { noteDuplicate, noteOutOfOrder } from './sack-report.js';
 import type { Tcb } from './tcb.js';
 
 /** Text that the seventh step accepted, `dataSeq` at or after RCV.NXT. */
@@ -38,11 +39,11 @@ export function receiveText(tcb: Tcb, now: Instant, dataSeq: SeqNumber, data: Ui
     // the duplicate ... the second SACK block ... the larger block of non-contiguous data").
     const duplicate = tcb.sackPermitted ? tcb.assembler.overlap(start, start + payload.length) : undefined;
     if (duplicate !== undefined) {
-      tcb.noteDuplicate(seqAdd(tcb.rcvNxt, duplicate.start - tcb.rcvStreamOffset), seqAdd(tcb.rcvNxt, duplicate.end - tcb.rcvStreamOffset));
+      noteDuplicate(tcb, seqAdd(tcb.rcvNxt, duplicate.start - tcb.rcvStreamOffset), seqAdd(tcb.rcvNxt, duplicate.end - tcb.rcvStreamOffset));
     }
     if (tcb.assembler.add(start, start + payload.length)) {
       tcb.receiveBuffer.writeUnallocated(offset, payload);
-      tcb.noteOutOfOrder(start);
+      noteOutOfOrder(tcb, start);
     } else {
       tcb.counters.outOfOrderDropped += payload.length;
     }

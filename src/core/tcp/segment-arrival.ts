@@ -28,6 +28,7 @@ import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
 import { acknowledgeSyn, processAck } from './ack.js';
 import { PAWS_IDLE_LIMIT, findTimestamps, tsBefore } from './options.js';
 import { receiveFin, receiveText } from './receive.js';
+import { noteDuplicate } from './sack-report.js';
 import type { Tcb } from './tcb.js';
 
 /** Why the connection dropped a segment, for the host's counters (most drops are the RFC's ordinary answers and not counted). */
@@ -459,7 +460,7 @@ function unacceptable(tcb: Tcb, now: Instant, seg: Incoming): void {
 function noteDuplicateText(tcb: Tcb, seg: Incoming): void {
   if (!tcb.sackPermitted || seg.payload.length === 0 || !seqLt(seg.dataSeq, tcb.rcvNxt)) return;
   const end = seqAdd(seg.dataSeq, seg.payload.length);
-  tcb.noteDuplicate(seg.dataSeq, seqLt(end, tcb.rcvNxt) ? end : tcb.rcvNxt);
+  noteDuplicate(tcb, seg.dataSeq, seqLt(end, tcb.rcvNxt) ? end : tcb.rcvNxt);
 }
 
 /** A reset at exactly RCV.NXT (RFC 9293 3.10.7.4, second step, by state). */

@@ -2,9 +2,12 @@
  * The transmission control block (RFC 9293 3.3.1): every variable of one connection, with the
  * small helpers its parts share. `TcpConnection` (connection.ts) owns one and offers the
  * public surface; the parts work on it: `segment-arrival.ts` (RFC 9293 3.10.7, in order),
- * `ack.ts` (the sender's view of incoming ACKs: SND.UNA, RTT samples, loss recovery, the send
- * window), `receive.ts` (segment text, the receive window, FIN), `send.ts` (what to transmit
- * next and the sender's timers) and `timeouts.ts` (what each expired timer does).
+ * `ack.ts` (the sender's view of incoming ACKs: SND.UNA, RTT samples, NewReno recovery, the
+ * send window), `sack-recovery.ts` (with SACK: the scoreboard, RACK-TLP and PRR, from
+ * `scoreboard.ts`, `rack.ts` and `prr.ts`), `receive.ts` (segment text, the receive window,
+ * FIN), `sack-report.ts` (the SACK blocks we send), `autotune.ts` (how far the receive window
+ * may grow), `send.ts` (what to transmit next, pacing and the sender's timers) and
+ * `timeouts.ts` (what each expired timer does).
  *
  * Contract: fields keep the RFC's names in camel case (`sndUna` is SND.UNA). Sequence numbers
  * are compared only with the helpers of `wire/seq.ts`. Two variables are not in the RFC:
@@ -34,6 +37,9 @@ import { ReceiveAutotuner } from './autotune.js';
 import { Prr } from './prr.js';
 import { Rack } from './rack.js';
 import { RttEstimator } from './rtt.js';
+import { MAX_SACK_RECENT, sackBlocks } from './sack-report.js';
+
+export { MAX_SACK_RECENT };
 import { Scoreboard } from './scoreboard.js';
 import { TimerTable } from './timers.js';
 import { AUTOTUNE_INITIAL_WINDOW, DEFAULT_MSS_IPV4, DEFAULT_MSS_IPV6 } from './types.js';
@@ -73,12 +79,6 @@ export const MAX_DELAYED_ACK: Duration = 200_000;
 /** The events without fields, shared (emitting one allocates nothing). */
 const READABLE: TcpEvent = Object.freeze({ type: 'readable' });
 const WRITABLE: TcpEvent = Object.freeze({ type: 'writable' });
-
-/**
- * Out-of-order arrivals remembered for the order of SACK blocks (RFC 2018 4: the most recent
- * first, then "the most recently reported SACK blocks"): more than the 4 an ACK can carry.
- */
-export const MAX_SACK_RECENT = 8;
 
 /** Separate "every second segment" ACKs remembered at most between two transmissions. */
 export const MAX_ACK_POINTS = 16;
@@ -770,62 +770,11 @@ export class Tcb {
   segmentOptions(now: Instant, flags: number, payloadLength: number): readonly TcpOption[] {
     if ((flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
     const pureAck = payloadLength === 0 && (flags & (TcpFlags.SYN | TcpFlags.FIN)) === 0 && (flags & TcpFlags.ACK) !== 0;
-    const blocks = pureAck && this.sackPermitted ? this.sackBlocks(sackBlocksThatFit(this.tsEnabled ? TIMESTAMPS_OPTION_SPACE : 0)) : undefined;
+    const blocks = pureAck && this.sackPermitted ? sackBlocks(this, sackBlocksThatFit(this.tsEnabled ? TIMESTAMPS_OPTION_SPACE : 0)) : undefined;
     if (!this.tsEnabled && blocks === undefined) return NO_OPTIONS;
     const options: TcpOption[] = this.tsEnabled ? timestampsOptions(this.tsClock(now), this.tsRecent) : [];
     if (blocks !== undefined) options.push(NOP, NOP, { kind: 'sack', blocks });
     return options;
-  }
-
-  /**
-   * The SACK blocks of the next ACK, at most `max`, or undefined when there is nothing to
-   * report. RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from the
-   * receiver's data queue ... the first SACK block ... should specify the contiguous sequence
-   * of duplicate data". RFC 2018 4: "The first SACK block (i.e., the one immediately following
-   * the kind and length fields in the option) MUST specify the contiguous block of data
-   * containing the segment which triggered this ACK" ... "The SACK option SHOULD be filled out
-   * by repeating the most recently reported SACK blocks ... that are not subsets of a SACK
-   * block already included in the SACK option being constructed." Held ranges are stream
-   * offsets; they become sequence numbers relative to RCV.NXT.
-   */
-  sackBlocks(max: number): SackBlock[] | undefined {
-    const blocks: SackBlock[] = [];
-    if (this.dsack !== undefined && max > 0) blocks.push(this.dsack);
-    const firstNormal = blocks.length;
-    let kept = 0;
-    for (const offset of this.sackRecent) {
-      const range = this.assembler.rangeContaining(offset);
-      if (range === undefined) continue;
-      // Forget offsets the in-order front has passed; keep the rest in their order.
-      this.sackRecent[kept++] = offset;
-      if (blocks.length >= max) continue;
-      const left = seqAdd(this.rcvNxt, range.start - this.rcvStreamOffset);
-      let repeated = false;
-      for (let i = firstNormal; i < blocks.length; i++) if (blocks[i]!.left === left) repeated = true;
-      if (!repeated) blocks.push({ left, right: seqAdd(this.rcvNxt, range.end - this.rcvStreamOffset) });
-    }
-    this.sackRecent.length = kept;
-    return blocks.length === 0 ? undefined : blocks;
-  }
-
-  /** Out-of-order data at stream offset `start` is held: its range is the first to report (RFC 2018 4). */
-  noteOutOfOrder(start: number): void {
-    if (!this.sackPermitted) return;
-    const range = this.assembler.rangeContaining(start);
-    if (range === undefined) return;
-    let kept = 0;
-    for (const offset of this.sackRecent) {
-      // An offset inside the same (merged) range is that range already.
-      if (offset < range.start || offset >= range.end) this.sackRecent[kept++] = offset;
-    }
-    this.sackRecent.length = Math.min(kept, MAX_SACK_RECENT - 1);
-    this.sackRecent.unshift(start);
-  }
-
-  /** Text `[left, right)` arrived a second time: the next ACK reports it first in a D-SACK block (RFC 2883 4). */
-  noteDuplicate(left: SeqNumber, right: SeqNumber): void {
-    if (!this.sackPermitted || left === right) return;
-    this.dsack = { left: left >>> 0, right: right >>> 0 };
   }
 
   /**
