@@ -12,7 +12,7 @@
  * Each entry newly delivered by either is reported to a {@link DeliveryObserver} (RACK).
  * Loss detection marks entries `markLost`; the counters give RFC 6675's pipe without a walk.
  *
- * Storage: parallel typed arrays in a power-of-two ring, allocated on the first send and
+ * Storage: parallel typed arrays over one buffer, in a power-of-two ring, allocated on the first send and
  * doubled as the flight grows, so an idle connection pays for none of it. Splits shift the
  * tail by one; they are rare (receivers SACK whole segments).
  */
@@ -34,7 +34,8 @@ export interface DeliveryObserver {
   delivered(sentAt: Instant, end: SeqNumber, flags: number): void;
 }
 
-const INITIAL_CAPACITY = 16;
+/** Entries at the first send (a short exchange needs no more); doubled as the flight grows. */
+const INITIAL_CAPACITY = 8;
 // Shared empty storage: a connection that never sends allocates no arrays of its own.
 const NO_SEQ = new Uint32Array(0);
 const NO_TIMES = new Float64Array(0);
@@ -281,10 +282,13 @@ export class Scoreboard {
 
   #grow(): void {
     const capacity = Math.max(INITIAL_CAPACITY, this.#start.length * 2);
-    const start = new Uint32Array(capacity);
-    const end = new Uint32Array(capacity);
-    const sentAt = new Float64Array(capacity);
-    const flags = new Uint8Array(capacity);
+    // One buffer for the four arrays (times first, for their 8-byte alignment): a connection's
+    // first send makes one allocation, not four.
+    const buffer = new ArrayBuffer(capacity * (8 + 4 + 4 + 1));
+    const sentAt = new Float64Array(buffer, 0, capacity);
+    const start = new Uint32Array(buffer, capacity * 8, capacity);
+    const end = new Uint32Array(buffer, capacity * 12, capacity);
+    const flags = new Uint8Array(buffer, capacity * 16, capacity);
     for (let i = 0; i < this.#count; i++) {
       const k = this.#at(i);
       start[i] = this.#start[k]!;
