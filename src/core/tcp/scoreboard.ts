@@ -12,9 +12,9 @@
  * Each entry newly delivered by either is reported to a {@link DeliveryObserver} (RACK).
  * Loss detection marks entries `markLost`; the counters give RFC 6675's pipe without a walk.
  *
- * Storage: parallel typed arrays over one buffer, in a power-of-two ring, allocated on the first send and
- * doubled as the flight grows, so an idle connection pays for none of it. Splits shift the
- * tail by one; they are rare (receivers SACK whole segments).
+ * Storage: parallel typed arrays over one buffer, in a power-of-two ring, allocated on the
+ * first send and doubled as the flight grows, so an idle connection pays for none of it.
+ * Splits shift the tail by one; they are rare (receivers SACK whole segments).
  */
 import type { Instant } from '../../time/instant.js';
 import { seqDiff, seqGt, seqLe, seqLt } from '../../wire/seq.js';
