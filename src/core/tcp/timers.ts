@@ -25,8 +25,23 @@ export const TIMER_KINDS = ['time-wait', 'user-timeout', 'retransmit', 'reorder'
 /** One of the connection's timers. */
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
-/** The index of each kind in the table. */
-const INDEX = Object.fromEntries(TIMER_KINDS.map((kind, i) => [kind, i])) as Record<TimerKind, number>;
+/**
+ * The index of `kind` in the table. A switch, not an object lookup: callers pass literals,
+ * which V8 compares as pointers, where a keyed load over nine keys goes megamorphic.
+ */
+function index(kind: TimerKind): number {
+  switch (kind) {
+    case 'time-wait': return 0;
+    case 'user-timeout': return 1;
+    case 'retransmit': return 2;
+    case 'reorder': return 3;
+    case 'loss-probe': return 4;
+    case 'pacing': return 5;
+    case 'persist': return 6;
+    case 'keepalive': return 7;
+    case 'delayed-ack': return 8;
+  }
+}
 
 const UNSET = Infinity;
 
@@ -36,18 +51,18 @@ export class TimerTable {
 
   /** Arms `kind` to expire at `at` (replacing any earlier deadline). */
   set(kind: TimerKind, at: Instant): void {
-    this.#deadlines[INDEX[kind]] = at;
+    this.#deadlines[index(kind)] = at;
   }
 
   /** Arms `kind` at `at` only if it is not armed already. */
   setIfUnset(kind: TimerKind, at: Instant): void {
-    const i = INDEX[kind];
+    const i = index(kind);
     if (this.#deadlines[i] === UNSET) this.#deadlines[i] = at;
   }
 
   /** Disarms `kind`. */
   clear(kind: TimerKind): void {
-    this.#deadlines[INDEX[kind]] = UNSET;
+    this.#deadlines[index(kind)] = UNSET;
   }
 
   /** Disarms every timer. */
@@ -57,18 +72,18 @@ export class TimerTable {
 
   /** The deadline of `kind`, or undefined when it is not armed. */
   get(kind: TimerKind): Instant | undefined {
-    const at = this.#deadlines[INDEX[kind]]!;
+    const at = this.#deadlines[index(kind)]!;
     return at === UNSET ? undefined : at;
   }
 
   /** True when `kind` is armed. */
   isSet(kind: TimerKind): boolean {
-    return this.#deadlines[INDEX[kind]] !== UNSET;
+    return this.#deadlines[index(kind)] !== UNSET;
   }
 
   /** True when `kind` is armed and due at `now`. */
   isDue(kind: TimerKind, now: Instant): boolean {
-    return this.#deadlines[INDEX[kind]]! <= now;
+    return this.#deadlines[index(kind)]! <= now;
   }
 
   /** The earliest deadline, or undefined when no timer is armed. */
