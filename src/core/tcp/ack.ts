@@ -159,7 +159,7 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
   let restartTimer = true;
   if (tcb.sackPermitted) {
     // SACK recovery (sack-recovery.ts) runs after this; outside recovery, the window grows.
-    if (!tcb.congestion.inRecovery) tcb.congestion.onAck(grows(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
+    if (!tcb.congestion.inRecovery) tcb.congestion.onAck(cwndLimited(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
   } else if (tcb.congestion.inRecovery) {
     if (seqGe(ack, tcb.recover)) {
       // RFC 6582 3.2 step 3, "Full acknowledgments: If this ACK acknowledges all of the data up
@@ -183,7 +183,7 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
     // that sends more than 2^31 bytes without a loss (modular comparison would turn it false).
     if (seqGt(tcb.sndUna, tcb.recover)) tcb.recover = seqAdd(tcb.sndUna, -1);
     // SND.UNA and SND.MAX let HyStart++ (RFC 9406 4.2) see where its rounds end.
-    tcb.congestion.onAck(grows(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
+    tcb.congestion.onAck(cwndLimited(tcb, flight) ? dataAcked : 0, now, ackRtt, tcb.sndUna, tcb.sndMax);
   }
 
   // RFC 6298 5.2: "When all outstanding data has been acknowledged, turn off the retransmission
@@ -211,7 +211,7 @@ function newAck(tcb: Tcb, now: Instant, seg: Incoming): void {
  * bound (64 MB against a 16 MiB window on a long fat link) and burst when the window opens.
  * In slow start, as Linux does, half of cwnd in flight is enough: the flight doubles per round.
  */
-function grows(tcb: Tcb, flight: number): boolean {
+function cwndLimited(tcb: Tcb, flight: number): boolean {
   const cwnd = tcb.congestion.window;
   if (cwnd < tcb.congestion.ssthresh) return 2 * flight >= cwnd;
   return flight + tcb.sendMss >= cwnd;
@@ -245,9 +245,10 @@ function duplicateAck(tcb: Tcb, now: Instant): void {
 
 /**
  * The peer's window opened after being zero. Whatever we sent into the closed window (window
- * probes, or data beyond a window the peer shrank) was most likely discarded: go back to
- * SND.UNA and send it again, as RFC 9293 3.8.6 asks after a shrink ("SHOULD retransmit
- * normally the old unacknowledged data between SND.UNA and SND.UNA+SND.WND"). Probing ends.
+ * probes, or data beyond a window the peer shrank) was most likely discarded: send it all
+ * again (`Tcb.resendFlight`: go-back-N, or with SACK everything not SACKed marked lost), as
+ * RFC 9293 3.8.6 asks after a shrink ("SHOULD retransmit normally the old unacknowledged data
+ * between SND.UNA and SND.UNA+SND.WND"). Probing ends.
  */
 function windowReopened(tcb: Tcb): void {
   tcb.persistInterval = undefined;

@@ -356,7 +356,9 @@ export class TcpConnection {
       srtt: tcb.rtt.srtt,
       rttvar: tcb.rtt.rttvar,
       rto: tcb.rtt.rto,
-      cwnd: tcb.congestion.window,
+      // In SACK-based fast recovery PRR, not the controller's window, says what may be in
+      // flight: pipe plus what this ACK lets go (Linux reports cwnd the same way).
+      cwnd: tcb.sackPermitted && tcb.congestion.inRecovery ? tcb.pipe + Math.max(0, tcb.recoveryBudget) : tcb.congestion.window,
       ssthresh: tcb.congestion.ssthresh,
       congestionControl: tcb.congestion.algorithm,
       mss: tcb.sendMss,

@@ -1,7 +1,8 @@
 /**
- * The RFC 7323 options of a connection: the Window Scale option (section 2) and the
- * Timestamps option (section 3) with what they are for, RTT measurement (RTTM, section 4)
- * and protection against wrapped sequence numbers (PAWS, section 5).
+ * The options of a connection beyond the MSS: the Window Scale option (RFC 7323 2) and the
+ * Timestamps option (RFC 7323 3) with what they are for, RTT measurement (RTTM, section 4)
+ * and protection against wrapped sequence numbers (PAWS, section 5); and reading the SACK
+ * options (RFC 2018: SACK-permitted on the SYNs, the blocks of an ACK).
  *
  * Contract: pure helpers, no state. The TCB keeps the variables (Snd.Wind.Shift,
  * Rcv.Wind.Shift, TS.Recent, Last.ACK.sent, Snd.TS.OK); these functions choose our shift,
@@ -11,7 +12,7 @@
  */
 import type { Duration, Instant } from '../../time/instant.js';
 import { seqDiff, seqLt } from '../../wire/seq.js';
-import type { TcpOption } from '../../wire/tcp.js';
+import type { SackBlock, TcpOption } from '../../wire/tcp.js';
 
 /** The largest value of the 16-bit window field (RFC 9293 3.1). */
 export const MAX_WINDOW_FIELD = 0xffff;
@@ -45,17 +46,15 @@ const NOP: TcpOption = Object.freeze({ kind: 'nop' });
  * that lets the whole buffer be announced, 65,535 << shift >= bufferSize, at most 14.
  */
 export function windowShiftFor(bufferSize: number): number {
-  // Every connection asks, nearly always for the same size: the last answer is kept.
-  if (bufferSize === lastBufferSize) return lastShift;
+  // Doubling, not 2 ** shift: every connection asks, and the power is the costly part.
   let shift = 0;
-  while (shift < MAX_WINDOW_SHIFT && MAX_WINDOW_FIELD * 2 ** shift < bufferSize) shift++;
-  lastBufferSize = bufferSize;
-  lastShift = shift;
+  let window = MAX_WINDOW_FIELD;
+  while (shift < MAX_WINDOW_SHIFT && window < bufferSize) {
+    shift++;
+    window *= 2;
+  }
   return shift;
 }
-
-let lastBufferSize = -1;
-let lastShift = 0;
 
 /** The peer's Window Scale shift, raw as sent (a later option wins), or undefined without one. */
 export function findWindowScale(options: readonly TcpOption[]): number | undefined {
@@ -64,6 +63,13 @@ export function findWindowScale(options: readonly TcpOption[]): number | undefin
     if (o !== null && typeof o === 'object' && o.kind === 'window-scale' && Number.isInteger(o.shift) && o.shift >= 0) shift = o.shift;
   }
   return shift;
+}
+
+/** The SACK blocks of a segment's options (the last SACK option, as a receiver may only send one), or undefined. */
+export function sackBlocksOf(options: readonly TcpOption[]): readonly SackBlock[] | undefined {
+  let blocks: readonly SackBlock[] | undefined;
+  for (const o of options) if (o !== null && typeof o === 'object' && o.kind === 'sack' && Array.isArray(o.blocks)) blocks = o.blocks;
+  return blocks;
 }
 
 /** The options carry SACK-permitted (RFC 2018 2). */

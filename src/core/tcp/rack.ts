@@ -17,7 +17,7 @@ import type { Duration, Instant } from '../../time/instant.js';
 import { millis, seconds } from '../../time/instant.js';
 import { seqGe, seqGt, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
-import { tsBefore } from './options.js';
+import { tsBefore, tsClock } from './options.js';
 import { LOST, RETRANSMITTED, RETRANS_IN_FLIGHT, SACKED } from './scoreboard.js';
 import type { DeliveryObserver, Scoreboard } from './scoreboard.js';
 
@@ -78,17 +78,19 @@ export class Rack implements DeliveryObserver {
 
   #now: Instant = 0;
   #tsEcr: number | undefined;
-  #tsClock: ((at: Instant) => number) | undefined;
+  #tsOffset = 0;
+  /** The result `detectLoss` returns, reused (it runs on every ACK while anything is in flight). */
+  readonly #detection: LossDetection = { lost: false, timeout: 0 };
 
   /**
    * An ACK arrived at `now`: what the scoreboard reports until the next `beginAck` is judged
-   * with its echoed timestamp `tsEcr` (when it had one; `tsClock` gives our timestamp clock at
-   * an instant, to compare).
+   * with its echoed timestamp `tsEcr`, when it had one, against our timestamp clock (whose
+   * offset is `tsOffset`, RFC 7323 5.4) at each segment's transmission.
    */
-  beginAck(now: Instant, tsEcr?: number, tsClock?: (at: Instant) => number): void {
+  beginAck(now: Instant, tsEcr?: number, tsOffset = 0): void {
     this.#now = now;
     this.#tsEcr = tsEcr;
-    this.#tsClock = tsClock;
+    this.#tsOffset = tsOffset;
   }
 
   /**
@@ -106,7 +108,7 @@ export class Rack implements DeliveryObserver {
     else if (seqLt(end, this.fack) && !retransmitted) this.reorderingSeen = true;
     const rtt = this.#now - sentAt;
     if (retransmitted) {
-      const echoedEarlier = this.#tsEcr !== undefined && this.#tsClock !== undefined && tsBefore(this.#tsEcr, this.#tsClock(sentAt));
+      const echoedEarlier = this.#tsEcr !== undefined && tsBefore(this.#tsEcr, tsClock(sentAt, this.#tsOffset));
       if (echoedEarlier || rtt < this.minRtt) return;
     } else if (rtt < this.minRtt) {
       // Step 1: RACK.min_RTT from unambiguous samples.
@@ -166,10 +168,13 @@ export class Rack implements DeliveryObserver {
    * ... Else: timeout = max(remaining, timeout)". A segment already lost and not yet
    * retransmitted is skipped (the RFC sets its xmit_ts to infinity). The walk stops at the
    * first entry sent once, after RACK's segment, beyond every retransmitted one: entries sent
-   * once go out in sequence order, so no later one can qualify.
+   * once go out in sequence order, so no later one can qualify. The result is reused: read it
+   * before the next call.
    */
   detectLoss(board: Scoreboard, now: Instant, reoWnd: Duration): LossDetection {
-    const result: LossDetection = { lost: false, timeout: 0 };
+    const result = this.#detection;
+    result.lost = false;
+    result.timeout = 0;
     if (this.xmitTs === undefined) return result;
     for (let i = 0; i < board.count; i++) {
       const f = board.flags(i);

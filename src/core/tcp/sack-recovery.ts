@@ -17,21 +17,15 @@
  * reaches `recover` again).
  */
 import type { Instant } from '../../time/instant.js';
-import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../../wire/seq.js';
-import type { SackBlock, TcpOption } from '../../wire/tcp.js';
+import { seqGe, seqGt, seqLe, seqLt } from '../../wire/seq.js';
+import type { SackBlock } from '../../wire/tcp.js';
+import { sackBlocksOf } from './options.js';
 import type { Incoming } from './segment-arrival.js';
 import type { Tcb } from './tcb.js';
 
-/** The SACK blocks of a segment's options (the last SACK option, as a receiver may only send one), or undefined. */
-export function sackBlocksOf(options: readonly TcpOption[]): readonly SackBlock[] | undefined {
-  let blocks: readonly SackBlock[] | undefined;
-  for (const o of options) if (o !== null && typeof o === 'object' && o.kind === 'sack' && Array.isArray(o.blocks)) blocks = o.blocks;
-  return blocks;
-}
-
 /** Before SND.UNA moves: what `sackAckArrived` compares against. */
 export function beginSackAck(tcb: Tcb, now: Instant, seg: Incoming): number {
-  tcb.rack.beginAck(now, tcb.tsEnabled && seg.hasTimestamps ? seg.tsEcr : undefined, (at) => tcb.tsClock(at));
+  tcb.rack.beginAck(now, tcb.tsEnabled && seg.hasTimestamps ? seg.tsEcr : undefined, tcb.tsOffset);
   return tcb.scoreboard.sackedBytes;
 }
 
@@ -230,14 +224,4 @@ function processProbeAck(tcb: Tcb, now: Instant, seg: Incoming, acked: number, d
     return;
   }
   if (acked === 0 && duplicate && !hasBlocks) rack.tlpEndSeq = undefined;
-}
-
-/** The sequence number just after the last byte in flight that a tail loss probe would resend (the newest MSS of it). */
-export function probeRange(tcb: Tcb): { start: number; end: number } | undefined {
-  const board = tcb.scoreboard;
-  if (board.count === 0) return undefined;
-  const last = board.count - 1;
-  const end = board.end(last);
-  const start = board.length(last) > tcb.sendMss ? seqAdd(end, -tcb.sendMss) : board.start(last);
-  return { start, end };
 }

@@ -548,11 +548,6 @@ export class Tcb {
     if (window !== undefined && window > this.rcvSpace) this.rcvSpace = Math.min(this.receiveBuffer.capacity, window);
   }
 
-  /** The receiver's round-trip estimate (autotuning's), when it has one. */
-  get receiveRtt(): Duration | undefined {
-    return this.#autotuner?.rtt;
-  }
-
   /**
    * How much the window must be able to grow before the right edge moves: RFC 9293 3.8.6.2.2,
    * "keep RCV.NXT+RCV.WND fixed until the reduction satisfies:

@@ -186,7 +186,10 @@ export interface TcpConnectionInfo {
   readonly rttvar: Duration | undefined;
   /** Current retransmission timeout, in µs. */
   readonly rto: Duration;
-  /** Congestion window and slow-start threshold, in bytes. */
+  /**
+   * Congestion window and slow-start threshold, in bytes. During SACK-based fast recovery
+   * the window is PRR's: pipe plus what the last ACK lets go.
+   */
   readonly cwnd: number;
   readonly ssthresh: number;
   /** The congestion-control algorithm in use. */

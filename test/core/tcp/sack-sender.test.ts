@@ -117,7 +117,10 @@ describe('SACK sender: RACK loss detection (RFC 8985 6)', () => {
     }
     const delivered = flight - 1;
     assert.ok(sent >= Math.floor(delivered / 2) - 1 && sent <= Math.ceil(delivered / 2) + 2, `sent ${sent} for ${delivered} delivered`);
-    assert.ok(conn.info().pipe <= conn.info().ssthresh + MSS, 'pipe came down to ssthresh');
+    const info = conn.info();
+    assert.ok(info.pipe <= info.ssthresh + MSS, 'pipe came down to ssthresh');
+    assert.equal(info.lossRecovery, 'fast-recovery');
+    assert.ok(info.cwnd >= info.pipe && info.cwnd <= info.pipe + 2 * MSS, `cwnd ${info.cwnd} is PRR's: pipe ${info.pipe} plus what the ACK let go`);
   });
 
   test('a peer that permits SACK yet sends no blocks: the third duplicate ACK resends the first segment', () => {
