@@ -16,6 +16,7 @@
  * open after the grace period (on the runtime's timers, so virtual time in tests), closes
  * the UDP sockets, and resolves when everything is closed.
  */
+import { once } from 'node:events';
 import type { Socket as DgramSocket, RemoteInfo } from '../../api/dgram.js';
 import type { Server as NetServer, Socket } from '../../api/net.js';
 import type { Stack } from '../../api/stack.js';
@@ -135,38 +136,18 @@ function plan(options: ServicesOptions): Binding[] {
   return bindings;
 }
 
-/** Listens on `port` (every address, both families); rejects with the listen error. */
+/** Listens on `port` (every address, both families); rejects with the listen error (`once` rejects on 'error'). */
 async function listenTcp(server: NetServer, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      server.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port);
-  });
+  const listening = once(server, 'listening');
+  server.listen(port);
+  await listening;
 }
 
 /** Binds a dual-stack UDP socket on `port`; rejects with the bind error. */
 async function bindUdp(socket: DgramSocket, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      socket.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      socket.off('error', onError);
-      resolve();
-    };
-    socket.once('error', onError);
-    socket.once('listening', onListening);
-    socket.bind(port);
-  });
+  const listening = once(socket, 'listening');
+  socket.bind(port);
+  await listening;
 }
 
 /**
