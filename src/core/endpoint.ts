@@ -8,7 +8,10 @@ import { formatIp } from '../wire/address.js';
 
 /** An IP address and a port. */
 export interface Endpoint {
-  /** 4 bytes (IPv4) or 16 bytes (IPv6). */
+  /**
+   * 4 bytes (IPv4) or 16 bytes (IPv6). Never written: the host shares one array among every
+   * packet and connection of a peer. What is handed out for observation (`info()`) is a copy.
+   */
   readonly address: Uint8Array;
   /** 0-65535. */
   readonly port: number;
@@ -18,6 +21,11 @@ export interface Endpoint {
 export interface SocketPair {
   readonly local: Endpoint;
   readonly remote: Endpoint;
+}
+
+/** A copy of `e` with an address of its own (for observers, who may do what they like with it). */
+export function copyEndpoint(e: Endpoint): Endpoint {
+  return { address: e.address.slice(), port: e.port };
 }
 
 /** `10.0.0.1:80` or `[fd00::1]:80`. */

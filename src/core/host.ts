@@ -269,15 +269,16 @@ function countedTypeNumber(family: 4 | 6, type: number): IcmpCountedType {
   }
 }
 
-/** A copy of the IPv4 address at `packet[at, at + 4)`, made byte by byte (cheaper than `slice` for four bytes). */
 /**
  * IPv4 addresses seen in packets, shared: every packet from a peer, and every connection with
  * it, holds the same 4-byte array instead of a copy of its own (two allocations a packet
  * saved, and about 200 bytes a connection). Bounded: when full it starts over (arrays already
- * handed out stay valid, only no longer shared). Nothing writes into an endpoint's address.
+ * handed out stay valid, only no longer shared). Nothing in l4 writes into an endpoint's
+ * address, and what observers get (`info()`, `sockets()`) are copies.
  */
 const ADDRESS_CACHE_LIMIT = 4096;
 
+/** A copy of the IPv4 address at `packet[at, at + 4)`, made byte by byte (cheaper than `slice` for four bytes). */
 function copyIpv4(packet: Uint8Array, at: number): Uint8Array {
   const a = new Uint8Array(4);
   a[0] = packet[at]!;
@@ -309,7 +310,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   /** The TCP configuration of every connection of this host. */
   readonly tcpConfig: TcpConfig;
   readonly #ifaces: InterfaceTable;
-  readonly #table = new SocketTable();
+  readonly #table: SocketTable;
   readonly #ports: EphemeralPortAllocator;
   readonly #isn: IsnGenerator;
   /** The keyed hash behind each connection's timestamp-clock offset (RFC 7323 5.4), keyed apart from the ISN's. */
@@ -345,7 +346,11 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly #icmpErrors: TokenBucket;
   /** The IPv4 subnet broadcast addresses of the host's interfaces, as numbers (`ipv4Number`). */
   readonly #broadcasts = new Set<number>();
-  /** The interfaces whose checksums are skipped (`setInterfaceChecksums`); empty, and never consulted, on most hosts. */
+  /**
+   * The interfaces whose checksums are skipped: a copy of the interface table's 'trusted'
+   * marks, kept by `setInterfaceChecksums` (its only writer) so that every packet asks one Set,
+   * and a host that trusts nothing asks nothing.
+   */
   readonly #trusted = new Set<string>();
 
   constructor(config: HostConfig) {
@@ -362,6 +367,9 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     // The order of these draws is part of what a seed means: keep it.
     this.#isn = new IsnGenerator(rng.fill(new Uint8Array(16)));
     const portKey = rng.fill(new Uint8Array(16));
+    // The socket table's bucket salt comes from those bytes, not from a draw of its own, so
+    // that a seed keeps meaning the same ISNs, ports and timestamps.
+    this.#table = new SocketTable(ipv4Number(portKey, 0) ^ ipv4Number(portKey, 12));
     this.#ports = named(config.name, () => new EphemeralPortAllocator(config.ephemeralPorts ?? DEFAULT_EPHEMERAL_PORTS, portKey));
     this.#rng = rng.fork();
     // Draws for UDP come after the TCP ones, so a seed still means the same TCP choices.

@@ -16,7 +16,7 @@
  * - an ephemeral port is free toward a destination when no connection uses that exact socket
  *   pair and no listener holds the port on any address.
  */
-import { ipEquals } from '../wire/address.js';
+import { ipEquals, ipv4Number } from '../wire/address.js';
 import type { DeadlineOwner } from './deadlines.js';
 import { endpointKey, formatSocketPair } from './endpoint.js';
 import type { Endpoint } from './endpoint.js';
@@ -49,12 +49,20 @@ export class SocketTable {
   /** Every connection, in the order added (what `connections()` walks). */
   readonly #connections = new Set<ConnectionEntry>();
   /**
-   * The same connections by their two ports (`portPairKey`): the lookup every segment makes,
-   * with no string to build or hash. A pair of ports is nearly always one connection;
-   * several share it only when their addresses differ, and are then told apart by comparing
-   * the address bytes.
+   * The same connections by their two ports and a salted hash of the remote address
+   * (`connectionKey`): the lookup every segment makes, with no string to build. A key is
+   * nearly always one connection; several share it only when their addresses differ, and are
+   * then told apart by comparing the address bytes. The address is in the key so that a flood
+   * of SYNs from many (spoofed) addresses and one source port does not pile into one bucket
+   * and make every lookup a walk; the salt keeps the colliding addresses unknown.
    */
   readonly #byPorts = new Map<number, ConnectionEntry | ConnectionEntry[]>();
+  readonly #salt: number;
+
+  /** `salt`: a secret 32-bit value (the host draws it from its seed) mixed into the bucket keys. */
+  constructor(salt = 0) {
+    this.#salt = salt | 0;
+  }
   /** How many connections use each local port (for a listener on port 0, which wants an unused one). */
   readonly #localPortUse = new Map<number, number>();
   readonly #listeners = new Map<string, TcpListener>();
@@ -65,6 +73,13 @@ export class SocketTable {
     return this.#connections.size;
   }
 
+  /** The most connections that share one bucket (for tests: a lookup walks at most this many). */
+  get largestBucket(): number {
+    let largest = 0;
+    for (const found of this.#byPorts.values()) largest = Math.max(largest, Array.isArray(found) ? found.length : 1);
+    return largest;
+  }
+
   /** The connection with this exact socket pair. */
   connection(local: Endpoint, remote: Endpoint): ConnectionEntry | undefined {
     return this.connectionTo(local.address, local.port, remote.address, remote.port);
@@ -72,7 +87,7 @@ export class SocketTable {
 
   /** {@link connection} with the four parts given apart (no endpoint objects for each segment). */
   connectionTo(localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): ConnectionEntry | undefined {
-    const found = this.#byPorts.get(portPairKey(localPort, remotePort));
+    const found = this.#byPorts.get(connectionKey(localPort, remotePort, remoteAddress, this.#salt));
     if (found === undefined) return undefined;
     if (!Array.isArray(found)) return sameAddresses(found, localAddress, remoteAddress) ? found : undefined;
     for (const entry of found) if (sameAddresses(entry, localAddress, remoteAddress)) return entry;
@@ -95,7 +110,7 @@ export class SocketTable {
     if (this.hasConnection(local, remote)) throw new Error(`socket pair already in the table: ${formatSocketPair(entry.connection)}`);
     this.#connections.add(entry);
     this.#localPortUse.set(local.port, (this.#localPortUse.get(local.port) ?? 0) + 1);
-    const pair = portPairKey(local.port, remote.port);
+    const pair = connectionKey(local.port, remote.port, remote.address, this.#salt);
     const found = this.#byPorts.get(pair);
     if (found === undefined) this.#byPorts.set(pair, entry);
     else if (Array.isArray(found)) found.push(entry);
@@ -109,7 +124,7 @@ export class SocketTable {
     const n = (this.#localPortUse.get(local.port) ?? 1) - 1;
     if (n === 0) this.#localPortUse.delete(local.port);
     else this.#localPortUse.set(local.port, n);
-    const pair = portPairKey(local.port, remote.port);
+    const pair = connectionKey(local.port, remote.port, remote.address, this.#salt);
     const found = this.#byPorts.get(pair);
     if (found === entry) {
       this.#byPorts.delete(pair);
@@ -186,8 +201,16 @@ export class SocketTable {
 }
 
 /** Both ports in one 32-bit integer (a small-integer Map key): unique per pair of ports. */
-function portPairKey(localPort: number, remotePort: number): number {
-  return ((localPort << 16) | remotePort) | 0;
+/**
+ * The bucket of a connection: its two ports (32 bits) and 21 bits of a salted multiplicative
+ * hash of the remote address (all of an IPv6 address folded into 32 bits first), in one exact
+ * integer below 2^53.
+ */
+function connectionKey(localPort: number, remotePort: number, remoteAddress: Uint8Array, salt: number): number {
+  let folded = ipv4Number(remoteAddress);
+  for (let at = 4; at + 4 <= remoteAddress.length; at += 4) folded ^= ipv4Number(remoteAddress, at);
+  const hash = Math.imul(folded ^ salt, 0x9e3779b1) >>> 11;
+  return (((localPort << 16) | remotePort) >>> 0) + hash * 0x1_0000_0000;
 }
 
 /** True when `entry`'s connection has exactly these local and remote addresses. */

@@ -342,12 +342,8 @@ export function emitPlainIpv4Header(
   buf[o + 12] = src[0]!; buf[o + 13] = src[1]!; buf[o + 14] = src[2]!; buf[o + 15] = src[3]!;
   buf[o + 16] = dst[0]!; buf[o + 17] = dst[1]!; buf[o + 18] = dst[2]!; buf[o + 19] = dst[3]!;
   if (fillChecksum) {
-    // Ten 16-bit words, summed in place (RFC 1071); the checksum field counts as zero.
-    let sum = 0;
-    for (let i = o; i < o + IPV4_HEADER_LEN; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-    sum = (sum & 0xffff) + (sum >>> 16);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    const checksum = ~sum & 0xffff;
+    // The checksum field is zero while it is summed (RFC 791).
+    const checksum = internetChecksum(buf, o, o + IPV4_HEADER_LEN);
     buf[o + 10] = checksum >>> 8;
     buf[o + 11] = checksum & 0xff;
   }

@@ -125,6 +125,22 @@ describe('Host: a SYN at a listener', () => {
 });
 
 describe('Host: back to back', () => {
+  test('what sockets() and info() give is a copy: writing into it harms no connection of that peer', () => {
+    const { a, b, net } = pair();
+    const listener = listen(b, 8080);
+    const first = connect(a, net.now, B, 8080);
+    net.settle(() => { listener.accept(); });
+    assert.equal(first.state, 'ESTABLISHED');
+    // An observer scribbles over the addresses it was shown.
+    for (const row of connectionRows(b)) row.remote.address.fill(9);
+    first.info().local.address.fill(9);
+    const second = connect(a, net.now, B, 8080);
+    net.settle(() => { listener.accept(); });
+    assert.equal(second.state, 'ESTABLISHED', 'a new connection from the same peer still opens');
+    assert.deepEqual(connectionRows(b).map((r) => formatIp(r.remote.address)), [A, A]);
+    assert.equal(Object.values(b.stats.drops).reduce((x, y) => x + y, 0), 0, 'nothing dropped (no bad checksum)');
+  });
+
   test('handshake, a transfer each way, an orderly close; the tables empty after TIME-WAIT', () => {
     const { a, b, net } = pair();
     const listener = listen(b, 8080);

@@ -47,6 +47,31 @@ describe('SocketTable', () => {
     assert.ok(t.portUnused(80));
   });
 
+  test('5,000 peers on one pair of ports (a spoofed SYN flood): each found, buckets stay small, removal keeps the rest', () => {
+    const t = new SocketTable(0x1234_5678);
+    const local = { address: ip('10.0.0.1'), port: 80 };
+    const remote = (i: number): Endpoint => ({ address: ip(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), port: 4444 });
+    const entries = Array.from({ length: 5000 }, (_, i) => entry(local, remote(i + 1)));
+    for (const e of entries) t.addConnection(e);
+    assert.ok(t.largestBucket <= 8, `largest bucket ${t.largestBucket}`);
+    for (let i = 0; i < entries.length; i += 2) t.removeConnection(entries[i]!);
+    for (let i = 0; i < entries.length; i++) {
+      assert.equal(t.connection(local, remote(i + 1)), i % 2 === 0 ? undefined : entries[i], `peer ${i + 1}`);
+    }
+  });
+
+  test('an IPv4 and an IPv6 connection with the same ports are told apart', () => {
+    const t = new SocketTable();
+    const v4 = entry({ address: ip('10.0.0.1'), port: 80 }, { address: ip('10.0.0.2'), port: 5000 });
+    const v6 = entry({ address: ip('fd00::1'), port: 80 }, { address: ip('fd00::2'), port: 5000 });
+    t.addConnection(v4);
+    t.addConnection(v6);
+    assert.equal(t.connection({ address: ip('fd00::1'), port: 80 }, { address: ip('fd00::2'), port: 5000 }), v6);
+    t.removeConnection(v4);
+    assert.equal(t.connection({ address: ip('10.0.0.1'), port: 80 }, { address: ip('10.0.0.2'), port: 5000 }), undefined);
+    assert.equal(t.connection({ address: ip('fd00::1'), port: 80 }, { address: ip('fd00::2'), port: 5000 }), v6);
+  });
+
   test('removing a stale entry leaves the current one with that socket pair', () => {
     const t = new SocketTable();
     const local = { address: ip('10.0.0.1'), port: 80 };

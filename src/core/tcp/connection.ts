@@ -22,6 +22,7 @@ import type { Duration, Instant } from '../../time/instant.js';
 import { seqAdd, seqGt, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import type { TcpRepr } from '../../wire/tcp.js';
+import { copyEndpoint } from '../endpoint.js';
 import type { Endpoint } from '../endpoint.js';
 import type { IcmpError, IcmpErrorKind } from '../icmp/errors.js';
 import { readReceived } from './receive.js';
@@ -349,8 +350,8 @@ export class TcpConnection {
     const tcb = this.#tcb;
     return {
       state: tcb.state,
-      local: tcb.local,
-      remote: tcb.remote,
+      local: copyEndpoint(tcb.local),
+      remote: copyEndpoint(tcb.remote),
       sendQueue: tcb.sendBuffer.length,
       receiveQueue: tcb.receiveBuffer.length,
       srtt: tcb.rtt.srtt,
