@@ -176,13 +176,21 @@ describe('trusted virtual links', () => {
     const data = new Uint8Array(20_000).fill(0x61);
     assert.equal(transfer(net, a, b, data).length, data.length);
     for (const w of [writer, nodeWriter]) {
+      let tcpPayload = 0;
       const r = readCapture(w.bytes());
       assert.ok(r.ok);
       assert.ok(r.value.records.length > 10);
       for (const rec of r.value.records) {
         assert.ok(ipv4HeaderChecksumValid(rec.data), 'IPv4 header checksum filled');
-        if (rec.data[9] === IpProtocol.Tcp) assert.ok(tcpChecksumValid(rec.data.subarray(20), rec.data.subarray(12, 16), rec.data.subarray(16, 20)), 'TCP checksum filled');
+        if (rec.data[9] === IpProtocol.Tcp) {
+          assert.ok(tcpChecksumValid(rec.data.subarray(20), rec.data.subarray(12, 16), rec.data.subarray(16, 20)), 'TCP checksum filled');
+          // Only the checksums differ from what was sent: the payload is the transfer's.
+          const payload = rec.data.subarray(20 + (rec.data[32]! >>> 4) * 4);
+          assert.ok(payload.every((byte) => byte === 0x61), 'the segment carries the bytes sent');
+          tcpPayload += payload.length;
+        }
       }
+      assert.ok(tcpPayload >= data.length, `the capture holds the ${data.length} bytes sent (${tcpPayload})`);
     }
     const skip = needTool('tshark');
     if (skip) { t.skip(skip); return; }
