@@ -11,7 +11,7 @@ import type { Instant } from '../../../src/time/instant.js';
 import type { TcpConnection } from '../../../src/core/tcp/connection.js';
 import { Prr } from '../../../src/core/tcp/prr.js';
 import { Rack } from '../../../src/core/tcp/rack.js';
-import { Scoreboard } from '../../../src/core/tcp/scoreboard.js';
+import { RETRANSMITTED, Scoreboard } from '../../../src/core/tcp/scoreboard.js';
 import type { SackBlock, TcpOption } from '../../../src/wire/tcp.js';
 import { drain, establishedConnection, fromPeer, l, pattern, send, write } from './harness.js';
 import type { SegView } from './harness.js';
@@ -248,7 +248,7 @@ describe('RACK variables (RFC 8985 6.2)', () => {
     rack.beginAck(100);
     rack.delivered(50, 1000, 0);
     rack.beginAck(120);
-    rack.delivered(110, 2000, 4 /* RETRANSMITTED */);
+    rack.delivered(110, 2000, RETRANSMITTED);
     assert.equal(rack.xmitTs, 50);
   });
 
