@@ -43,8 +43,17 @@ function pacingRate(tcb: Tcb): number | undefined {
   const srtt = tcb.rtt.srtt;
   if (!tcb.config.pacing || srtt === undefined || srtt <= 0) return undefined;
   const cc = tcb.congestion;
-  const ratio = cc.window < cc.ssthresh ? PACING_SLOW_START_RATIO : PACING_AVOIDANCE_RATIO;
-  return (ratio * cc.window) / srtt;
+  return (pacingRatio(cc.window, cc.ssthresh) * cc.window) / srtt;
+}
+
+/**
+ * Pacing's rate over cwnd per SRTT. As Linux's tcp_update_pacing_rate: the slow-start ratio
+ * only while cwnd is below half of ssthresh. Once a loss has set ssthresh, a window regrowing
+ * towards it is near the path's capacity, and twice that rate would overflow a queue shallower
+ * than the window (on the bench's long fat link it did, a second time after recovery).
+ */
+export function pacingRatio(cwnd: number, ssthresh: number): number {
+  return cwnd < ssthresh / 2 ? PACING_SLOW_START_RATIO : PACING_AVOIDANCE_RATIO;
 }
 
 /** How far ahead of `now` the pacing schedule may run before a segment must wait. */

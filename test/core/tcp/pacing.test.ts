@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { millis } from '../../../src/time/instant.js';
 import type { TcpConnection } from '../../../src/core/tcp/connection.js';
-import { PACING_SLOW_START_RATIO } from '../../../src/core/tcp/send.js';
+import { PACING_AVOIDANCE_RATIO, PACING_SLOW_START_RATIO, pacingRatio } from '../../../src/core/tcp/send.js';
 import { drain, establishedConnection, fromPeer, l, pattern, send, write } from './harness.js';
 
 const MSS = 1460;
@@ -63,5 +63,14 @@ describe('pacing', () => {
     const burst = drain(conn, t).length;
     assert.ok(burst >= Math.floor(info.cwnd / MSS) - 1, `${burst} segments for a cwnd of ${info.cwnd}`);
     assert.equal(conn.timers().find(([kind]) => kind === 'pacing'), undefined);
+  });
+
+  test('the slow-start ratio holds only below half of ssthresh (Linux\'s rule); nearer ssthresh and beyond, the avoidance ratio', () => {
+    const initial = 0x7fffffff;
+    assert.equal(pacingRatio(10 * MSS, initial), PACING_SLOW_START_RATIO, 'the first slow start');
+    assert.equal(pacingRatio(49 * MSS, 100 * MSS), PACING_SLOW_START_RATIO);
+    assert.equal(pacingRatio(50 * MSS, 100 * MSS), PACING_AVOIDANCE_RATIO, 'regrowing towards ssthresh after a loss');
+    assert.equal(pacingRatio(99 * MSS, 100 * MSS), PACING_AVOIDANCE_RATIO);
+    assert.equal(pacingRatio(150 * MSS, 100 * MSS), PACING_AVOIDANCE_RATIO, 'congestion avoidance');
   });
 });
