@@ -48,7 +48,7 @@ export function sackAckArrived(tcb: Tcb, now: Instant, seg: Incoming, acked: num
   if (tcb.congestion.inRecovery && seqGe(tcb.sndUna, tcb.recover)) {
     // RFC 6675 5: "An incoming cumulative ACK for a sequence number greater than
     // RecoveryPoint signals the end of loss recovery".
-    tcb.congestion.onRecoveryEnd(now, tcb.flightSize);
+    tcb.congestion.onRecoveryEnd(now, tcb.flightSize, true);
     tcb.recoveryBudget = 0;
     exiting = true;
   }
@@ -218,7 +218,7 @@ function processProbeAck(tcb: Tcb, now: Instant, seg: Incoming, acked: number, d
     rack.tlpEndSeq = undefined;
     if (!tcb.congestion.inRecovery && !tcb.rtoRecovery) {
       tcb.congestion.onLoss(now, tcb.flightSize + acked);
-      tcb.congestion.onRecoveryEnd(now, tcb.flightSize);
+      tcb.congestion.onRecoveryEnd(now, tcb.flightSize, true);
       tcb.counters.tlpRecoveries++;
     }
     return;

@@ -123,6 +123,25 @@ describe('SACK sender: RACK loss detection (RFC 8985 6)', () => {
     assert.ok(info.cwnd >= info.pipe && info.cwnd <= info.pipe + 2 * MSS, `cwnd ${info.cwnd} is PRR's: pipe ${info.pipe} plus what the ACK let go`);
   });
 
+  test('recovery ends with cwnd = ssthresh (RFC 9937 4), not the flight-limited window, so it does not slow-start again', () => {
+    const { conn, now, a } = sending(16);
+    const t = now + millis(10);
+    send(conn, ackOf(a, [a + 1, a + 3]), t);
+    const sentInRecovery = numbers(drain(conn, t));
+    assert.equal(sentInRecovery[0], a, 'the hole is resent');
+    const { ssthresh } = conn.info();
+    // Everything sent so far is acknowledged at once: the flight drops to what PRR let go
+    // beyond it, far below ssthresh.
+    const last = Math.max(...sentInRecovery, a + 15);
+    const t2 = t + millis(10);
+    send(conn, ackOf(last + 1), t2);
+    const info = conn.info();
+    assert.equal(info.lossRecovery, 'open');
+    assert.ok(info.pipe < ssthresh - 2 * MSS, `flight ${info.pipe} well below ssthresh ${ssthresh}`);
+    assert.equal(info.cwnd, ssthresh);
+    assert.equal(info.ssthresh, ssthresh);
+  });
+
   test('a peer that permits SACK yet sends no blocks: the third duplicate ACK resends the first segment', () => {
     const { conn, now, a } = sending(6);
     let t = now;

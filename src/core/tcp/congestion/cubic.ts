@@ -41,6 +41,8 @@ export interface CubicOptions {
   readonly ssthresh?: number;
   /** HyStart++ in the initial slow start (only while ssthresh is still the initial one). Default false. */
   readonly hystart?: boolean;
+  /** The connection paces its transmissions: HyStart++'s L is infinity (RFC 9406 4.3). Default false. */
+  readonly paced?: boolean;
   /**
    * Fast convergence (RFC 9438 4.7). Default true: "the following 'Fast Convergence' mechanism
    * SHOULD be implemented" (and "In network environments with only a single CUBIC flow and
@@ -87,7 +89,7 @@ export class Cubic implements CongestionController {
     this.#fastConvergence = options.fastConvergence ?? true;
     // RFC 9406 4.3: "An implementation SHOULD use HyStart++ only for the initial slow start
     // (when the ssthresh is at its initial value of arbitrarily high per [RFC5681])".
-    this.#hystart = options.hystart === true && this.#ssthresh >= INITIAL_SSTHRESH ? new HyStart() : undefined;
+    this.#hystart = options.hystart === true && this.#ssthresh >= INITIAL_SSTHRESH ? new HyStart(options.paced === true) : undefined;
   }
 
   get window(): number {
@@ -284,9 +286,9 @@ export class Cubic implements CongestionController {
     this.#cwnd = deflateOnPartialAck(this.#cwnd, bytesAcked, this.#mss);
   }
 
-  onRecoveryEnd(_now: Instant, flightSize: number): void {
+  onRecoveryEnd(_now: Instant, flightSize: number, toSsthresh = false): void {
     if (!this.#recovering) return;
-    this.#cwnd = windowAtRecoveryEnd(this.#ssthresh, flightSize, this.#mss);
+    this.#cwnd = windowAtRecoveryEnd(this.#ssthresh, flightSize, this.#mss, toSsthresh);
     this.#recovering = false;
   }
 

@@ -23,10 +23,15 @@ export function deflateOnPartialAck(cwnd: number, bytesAcked: number, mss: numbe
 }
 
 /**
- * RFC 6582 3.2 step 3, full acknowledgments: "Set cwnd to either (1) min (ssthresh,
- * max(FlightSize, SMSS) + SMSS) or (2) ssthresh". Option (1): it keeps an almost idle
- * connection from sending a burst of ssthresh bytes at once.
+ * The window when recovery ends. Without SACK, RFC 6582 3.2 step 3, full acknowledgments:
+ * "Set cwnd to either (1) min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
+ * Option (1): it keeps an almost idle connection from sending a burst of ssthresh bytes at
+ * once. After PRR (`toSsthresh`), RFC 9937 4: PRR has already brought the flight down to
+ * ssthresh, and recovery ends with cwnd = ssthresh, as Linux's tcp_end_cwnd_reduction does.
+ * With option (1) a flight still short of ssthresh (because losses were repaired, not
+ * delivered) would put the connection back into slow start, which overflows the same queue
+ * a second time.
  */
-export function windowAtRecoveryEnd(ssthresh: number, flightSize: number, mss: number): number {
-  return Math.min(ssthresh, Math.max(flightSize, mss) + mss);
+export function windowAtRecoveryEnd(ssthresh: number, flightSize: number, mss: number, toSsthresh: boolean): number {
+  return toSsthresh ? ssthresh : Math.min(ssthresh, Math.max(flightSize, mss) + mss);
 }

@@ -38,7 +38,8 @@ export const CSS_ROUNDS = 5;
  * RFC 9406 4.3 L, in segments: the most one ACK may add to cwnd. "A paced TCP implementation
  * SHOULD use L = infinity ... For non-paced TCP implementations, L values smaller than 8 may
  * suffer performance problems due to slow cwnd growth in high-speed networks; L values larger
- * than 8 may cause an increase in burstiness". l4 does not pace: L = 8.
+ * than 8 may cause an increase in burstiness". This is the unpaced L; a paced connection
+ * (`tcp.pacing`, the default) has no limit.
  */
 export const HYSTART_L = 8;
 
@@ -61,6 +62,8 @@ export interface HyStartStep {
 
 /** The HyStart++ state of one connection (RFC 9406 4.2). */
 export class HyStart {
+  /** L in segments: {@link HYSTART_L} unpaced, infinity paced. */
+  readonly #limit: number;
   #phase: HyStartPhase = 'slow-start';
   /**
    * RFC 9406 4.2: "lastRoundMinRTT and currentRoundMinRTT are initialized to infinity at the
@@ -74,6 +77,11 @@ export class HyStart {
   #cssRounds = 0;
   /** "Define windowEnd as a sequence number initialized to SND.NXT": set at the first ACK seen. */
   #windowEnd: SeqNumber | undefined;
+
+  /** `paced`: the connection paces its transmissions, so L = infinity (RFC 9406 4.3). */
+  constructor(paced = false) {
+    this.#limit = paced ? Infinity : HYSTART_L;
+  }
 
   /** The phase (for tests and tracing). */
   get phase(): HyStartPhase {
@@ -102,7 +110,7 @@ export class HyStart {
    * after a timeout, and HyStart++ is over by then). Without them no round ever ends.
    */
   onAck(bytesAcked: number, mss: number, rtt: Duration | undefined, sndUna: SeqNumber | undefined, sndMax: SeqNumber | undefined): HyStartStep {
-    const limit = HYSTART_L * mss;
+    const limit = this.#limit * mss;
     if (this.#phase === 'done') return { increase: Math.min(bytesAcked, mss), exitSlowStart: false };
     let exitSlowStart = false;
 

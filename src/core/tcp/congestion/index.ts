@@ -47,8 +47,12 @@ export interface CongestionController {
   onDuplicateAck(now: Instant): void;
   /** An ACK of new data during recovery that does not reach the recovery point (RFC 6582 3.2 step 3, partial). */
   onPartialAck(bytesAcked: number, now: Instant): void;
-  /** An ACK reached the recovery point (RFC 6582 3.2 step 3, full). `flightSize` is what is still outstanding. */
-  onRecoveryEnd(now: Instant, flightSize: number): void;
+  /**
+   * An ACK reached the recovery point (RFC 6582 3.2 step 3, full). `flightSize` is what is
+   * still outstanding; `toSsthresh` ends a PRR recovery with cwnd = ssthresh (RFC 9937 4)
+   * instead of RFC 6582's flight-limited window (`windowAtRecoveryEnd`).
+   */
+  onRecoveryEnd(now: Instant, flightSize: number, toSsthresh?: boolean): void;
   /**
    * The retransmission timer expired (RFC 5681 3.1 equation 4). `repeated` is true when the
    * segment at SND.UNA had already been retransmitted by the timer: ssthresh is then kept.
@@ -82,13 +86,15 @@ export interface CongestionOptions {
   readonly ssthresh?: number;
   /** HyStart++ (RFC 9406) in the initial slow start. Default false. */
   readonly hystart?: boolean;
+  /** The connection paces its transmissions (HyStart++'s L is then infinity, RFC 9406 4.3). Default false. */
+  readonly paced?: boolean;
 }
 
 /** A controller of the named algorithm; undefined for a name that is not one (a name from outside TypeScript). */
 export function createCongestionController(algorithm: CongestionAlgorithm, options: CongestionOptions): CongestionController;
 export function createCongestionController(algorithm: string, options: CongestionOptions): CongestionController | undefined;
 export function createCongestionController(algorithm: string, options: CongestionOptions): CongestionController | undefined {
-  const extra = { ssthresh: options.ssthresh, hystart: options.hystart };
+  const extra = { ssthresh: options.ssthresh, hystart: options.hystart, paced: options.paced };
   switch (algorithm) {
     case 'cubic':
       return new Cubic(options.mss, options.initialWindow, extra);

@@ -24,6 +24,8 @@ export interface NewRenoOptions {
   readonly ssthresh?: number;
   /** HyStart++ (RFC 9406) in the initial slow start (only while ssthresh is still the initial one). Default false. */
   readonly hystart?: boolean;
+  /** The connection paces its transmissions: HyStart++'s L is infinity (RFC 9406 4.3). Default false. */
+  readonly paced?: boolean;
 }
 
 /** RFC 5681 + RFC 6582 NewReno. */
@@ -43,7 +45,7 @@ export class NewReno implements CongestionController {
     this.#ssthresh = options.ssthresh ?? INITIAL_SSTHRESH;
     // RFC 9406 4.3: "An implementation SHOULD use HyStart++ only for the initial slow start
     // (when the ssthresh is at its initial value of arbitrarily high per [RFC5681])".
-    this.#hystart = options.hystart === true && this.#ssthresh >= INITIAL_SSTHRESH ? new HyStart() : undefined;
+    this.#hystart = options.hystart === true && this.#ssthresh >= INITIAL_SSTHRESH ? new HyStart(options.paced === true) : undefined;
   }
 
   /** The HyStart++ phase, or undefined when HyStart++ is not used. */
@@ -121,9 +123,9 @@ export class NewReno implements CongestionController {
     this.#cwnd = deflateOnPartialAck(this.#cwnd, bytesAcked, this.#mss);
   }
 
-  onRecoveryEnd(_now: Instant, flightSize: number): void {
+  onRecoveryEnd(_now: Instant, flightSize: number, toSsthresh = false): void {
     if (!this.#recovering) return;
-    this.#cwnd = windowAtRecoveryEnd(this.#ssthresh, flightSize, this.#mss);
+    this.#cwnd = windowAtRecoveryEnd(this.#ssthresh, flightSize, this.#mss, toSsthresh);
     this.#recovering = false;
     this.#bytesAcked = 0;
   }

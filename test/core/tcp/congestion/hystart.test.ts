@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Host } from '../../../../src/core/host.js';
 import type { TcpConnection } from '../../../../src/core/tcp/connection.js';
 import { Cubic } from '../../../../src/core/tcp/congestion/cubic.js';
-import { HyStart, type HyStartStep } from '../../../../src/core/tcp/congestion/hystart.js';
+import { HYSTART_L, HyStart, type HyStartStep } from '../../../../src/core/tcp/congestion/hystart.js';
 import { INITIAL_SSTHRESH, NewReno } from '../../../../src/core/tcp/congestion/newreno.js';
 import type { CongestionAlgorithm } from '../../../../src/core/tcp/types.js';
 import { VirtualNetwork } from '../../../../src/drivers/virtual/network.js';
@@ -136,6 +136,13 @@ describe('HyStart++ (RFC 9406)', () => {
     flow.round(120);
     flow.round(120 + rttThreshMs(120) + 1);
     assert.equal(flow.hystart.phase, 'css');
+  });
+
+  test('L: an ACK of many segments adds at most L = 8 segments unpaced, all of them paced (RFC 9406 4.3)', () => {
+    const unpaced = new HyStart();
+    assert.equal(unpaced.onAck(20 * MSS, MSS, millis(100), undefined, undefined).increase, HYSTART_L * MSS);
+    const paced = new HyStart(true);
+    assert.equal(paced.onAck(20 * MSS, MSS, millis(100), undefined, undefined).increase, 20 * MSS);
   });
 
   test('without SND.UNA and SND.MAX no round ends, so nothing is judged', () => {
