@@ -427,7 +427,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     for (const entry of this.#table.connections()) {
       const state = entry.connection.state;
       if (state === 'ESTABLISHED' || state === 'CLOSE-WAIT') established++;
-      retransmissions += entry.connection.info().retransmissions;
+      retransmissions += entry.connection.retransmissions;
     }
     this.#stats.tcp.established = established;
     this.#stats.tcp.retransmissions = retransmissions;
@@ -1218,7 +1218,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
    * the packet came in on (a host without a default route still answers its neighbours).
    */
   #routeBack(remote: Uint8Array, arrivedOn: string): { iface: string; mtu: number; loopback: boolean } {
-    const route = this.#ifaces.route(remote);
+    const route = this.#ifaces.egress(remote);
     if (route !== undefined) return { iface: route.iface, mtu: route.mtu, loopback: route.local };
     return { iface: arrivedOn, mtu: this.#ifaces.get(arrivedOn)?.mtu ?? DEFAULT_MTU, loopback: false };
   }
@@ -1302,7 +1302,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     entry.removed = true;
     this.#table.removeConnection(entry);
     this.#timers.set(entry, undefined);
-    this.#retransmissionsOfClosed += entry.connection.info().retransmissions;
+    this.#retransmissionsOfClosed += entry.connection.retransmissions;
   }
 
   // --- output ------------------------------------------------------------------------

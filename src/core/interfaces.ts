@@ -326,17 +326,42 @@ export class InterfaceTable {
       // A packet to ourselves carries our own address as its source, as Linux's local table does.
       return { iface: owner, source: dst.slice(), nextHop: dst.slice(), mtu: iface.mtu, local: true };
     }
-    let best: Route | undefined;
-    for (const r of this.#routes) {
-      if (best !== undefined && r.prefixLength <= best.prefixLength) continue;
-      if (prefixContains(r.destination, r.prefixLength, dst)) best = r;
-    }
+    const best = this.#longestMatch(dst);
     if (best === undefined) return undefined;
     const iface = this.#interfaces.get(best.iface)!;
     const nextHop = best.gateway ?? dst;
     const source = this.#selectSource(iface, dst, nextHop);
     if (source === undefined) return undefined;
     return { iface: iface.name, source: source.slice(), nextHop: nextHop.slice(), mtu: iface.mtu, local: iface.loopback };
+  }
+
+  /**
+   * The interface `route(dst)` would pick, its MTU, and whether it is the host itself, without
+   * choosing a source or copying addresses (for answering a packet that arrived: one lookup per
+   * SYN on a busy listener).
+   */
+  egress(dst: Uint8Array): { readonly iface: string; readonly mtu: number; readonly local: boolean } | undefined {
+    if (dst.length !== 4 && dst.length !== 16) return undefined;
+    const owner = this.ownerOf(dst);
+    if (owner !== undefined) return { iface: owner, mtu: this.#interfaces.get(owner)!.mtu, local: true };
+    const best = this.#longestMatch(dst);
+    if (best === undefined) return undefined;
+    const iface = this.#interfaces.get(best.iface)!;
+    // As route(): no source address of the family, no route (the usual case, an address of
+    // the family on the interface itself, is found without building the candidate list).
+    const hasSource = iface.addresses.some((a) => a.address.length === dst.length) || this.#selectSource(iface, dst, best.gateway ?? dst) !== undefined;
+    if (!hasSource) return undefined;
+    return { iface: iface.name, mtu: iface.mtu, local: iface.loopback };
+  }
+
+  /** The route with the longest prefix containing `dst`. */
+  #longestMatch(dst: Uint8Array): Route | undefined {
+    let best: Route | undefined;
+    for (const r of this.#routes) {
+      if (best !== undefined && r.prefixLength <= best.prefixLength) continue;
+      if (prefixContains(r.destination, r.prefixLength, dst)) best = r;
+    }
+    return best;
   }
 
   #selectSource(iface: NetworkInterface, dst: Uint8Array, nextHop: Uint8Array): Uint8Array | undefined {

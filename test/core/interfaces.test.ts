@@ -102,6 +102,21 @@ describe('InterfaceTable', () => {
     assert.equal(table.ownerOf(ip('fd00::1')), 'eth0');
   });
 
+  test('egress names the interface, MTU and locality route() would, for every kind of destination', () => {
+    const bare = new InterfaceTable([{ name: 'eth0', addresses: ['10.0.0.1/24'] }], [{ destination: '::/0', iface: 'eth0' }]);
+    for (const [t, dst] of [
+      [table, '10.0.0.7'], [table, '192.168.1.99'], [table, '172.20.0.1'], [table, '172.16.5.9'], [table, 'fd00::9'],
+      [table, '8.8.8.8'], [table, '2001:db8::1'], [table, '10.0.0.1'], [table, '127.3.2.1'], [table, '::1'],
+      [bare, '10.0.1.1'], [bare, '2001:db8::1'], [bare, '10.0.0.9'],
+    ] as const) {
+      const r = t.route(ip(dst));
+      const e = t.egress(ip(dst));
+      assert.deepEqual(e, r === undefined ? undefined : { iface: r.iface, mtu: r.mtu, local: r.local }, dst);
+    }
+    assert.equal(bare.egress(ip('2001:db8::1')), undefined, 'a route, but no IPv6 source address');
+    assert.equal(table.egress(new Uint8Array(5)), undefined);
+  });
+
   test('the loopback interface can be left out', () => {
     const t = new InterfaceTable([{ name: 'eth0', addresses: ['10.0.0.1/24'] }], [], { loopback: false });
     assert.deepEqual(t.interfaces().map((i) => i.name), ['eth0']);

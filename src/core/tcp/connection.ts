@@ -345,6 +345,11 @@ export class TcpConnection {
     return this.#tcb.receiveBuffer.length;
   }
 
+  /** Segments retransmitted so far (`info().retransmissions`, without building the whole record). */
+  get retransmissions(): number {
+    return this.#tcb.counters.retransmissions;
+  }
+
   /** Everything observable about the connection now. */
   info(): TcpConnectionInfo {
     const tcb = this.#tcb;
