@@ -12,6 +12,7 @@
  * byte, when present, is therefore not reproduced). `icmpv4Summary` prints a message in
  * tcpdump's words.
  */
+import { readU16, readU32 } from './bytes.js';
 import type { ParseResult } from './result.js';
 import { fail, ok } from './result.js';
 import { internetChecksum } from './checksum.js';
@@ -328,9 +329,6 @@ const UNREACH_FORMATS: Readonly<Record<number, string>> = {
   15: 'host % unreachable - precedence cutoff',
 };
 
-function u16(b: Uint8Array, i: number): number { return (b[i]! << 8) | b[i + 1]!; }
-function u32(b: Uint8Array, i: number): number { return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0; }
-
 /** tcpdump's milliseconds-since-midnight format: `hh:mm:ss.mmm`. */
 function msTime(t: number): string {
   const ms = t % 1000;
@@ -353,7 +351,7 @@ function describe(type: number, code: number, rest: number, body: Uint8Array): s
       if (code === 3) {
         const hlen = (body[0]! & 0x0f) * 4;
         if (hlen + 4 > body.length) return null;
-        const dport = u16(body, hlen + 2);
+        const dport = readU16(body, hlen + 2);
         const proto = body[9]!;
         if (proto === 6) return `${quotedDst} tcp port ${dport} unreachable`;
         if (proto === 17) return `${quotedDst} udp port ${dport} unreachable`;
@@ -388,7 +386,7 @@ function describe(type: number, code: number, rest: number, body: Uint8Array): s
       if (size !== 2) return `${s} [size ${size}]`;
       for (let i = 0; i < num; i++) {
         if (8 * i + 8 > body.length) return null;
-        s += ` {${formatIpv4(body.subarray(8 * i, 8 * i + 4))} ${u32(body, 8 * i + 4)}}`;
+        s += ` {${formatIpv4(body.subarray(8 * i, 8 * i + 4))} ${readU32(body, 8 * i + 4)}}`;
       }
       return s;
     }
@@ -401,10 +399,10 @@ function describe(type: number, code: number, rest: number, body: Uint8Array): s
       return `time stamp query id ${rest >>> 16} seq ${rest & 0xffff}`;
     case 14:
       if (body.length < 12) return null;
-      return `time stamp reply id ${rest >>> 16} seq ${rest & 0xffff}: org ${msTime(u32(body, 0))}, recv ${msTime(u32(body, 4))}, xmit ${msTime(u32(body, 8))}`;
+      return `time stamp reply id ${rest >>> 16} seq ${rest & 0xffff}: org ${msTime(readU32(body, 0))}, recv ${msTime(readU32(body, 4))}, xmit ${msTime(readU32(body, 8))}`;
     case 18:
       if (body.length < 4) return null;
-      return `address mask is 0x${u32(body, 0).toString(16).padStart(8, '0')}`;
+      return `address mask is 0x${readU32(body, 0).toString(16).padStart(8, '0')}`;
     default:
       return icmpv4TypeName(type, code);
   }

@@ -11,6 +11,7 @@
  * 32-bit fields of Destination Unreachable and Time Exceeded are not kept and are emitted
  * as zero. `icmpv6Summary` prints a message in tcpdump's words.
  */
+import { readU16 } from './bytes.js';
 import type { ParseResult } from './result.js';
 import { fail, ok } from './result.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
@@ -315,8 +316,6 @@ export function icmpv6TypeName(type: number, code: number): string {
   }
 }
 
-function u16(b: Uint8Array, i: number): number { return (b[i]! << 8) | b[i + 1]!; }
-
 /**
  * The text after `ICMP6, <type name>`: a string whose `length` tcpdump then appends, or
  * `{ end }` for text it prints without a length (a truncation mark, or a hex dump follows).
@@ -353,7 +352,7 @@ function describe(type: number, code: number, rest: number, body: Uint8Array, le
     case 130: // MLD query: MLDv1 is 24 bytes, MLDv2 at least 28 (RFC 3810 5.1)
       if (length === 24) return mld(rest, body);
       if (length >= 28) {
-        const nsrcs = u16(body, 18);
+        const nsrcs = readU16(body, 18);
         const srcs = nsrcs === 0 ? '' : length < 28 + nsrcs * 16 ? ' [invalid number of sources]' : `, ${nsrcs} source(s)`;
         return ` v2 [gaddr ${formatIpv6(body.subarray(0, 16))}${srcs}]`;
       }

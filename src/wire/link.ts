@@ -12,6 +12,7 @@
  * carry trailing padding (an Ethernet minimum-size frame): the IP layer's own length field
  * says where the datagram ends.
  */
+import { readU16, readU32 } from './bytes.js';
 import type { ParseResult } from './result.js';
 import { fail, ok } from './result.js';
 
@@ -143,10 +144,6 @@ export function formatMac(mac: Uint8Array): string {
 /** A record under construction: optional fields are only set when present. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
 function isVlanTag(etherType: number): boolean {
   return etherType === EtherType.Vlan || etherType === EtherType.ServiceVlan || etherType === EtherType.LegacyQinq;
 }
@@ -174,8 +171,8 @@ function walkTags(frame: Uint8Array, etherType: number, start: number): Tagged |
   let vlan: number[] | undefined;
   while (isVlanTag(etherType)) {
     if (frame.length - start < 4) return undefined;
-    (vlan ??= []).push(u16(frame, start) & 0x0fff);
-    etherType = u16(frame, start + 2);
+    (vlan ??= []).push(readU16(frame, start) & 0x0fff);
+    etherType = readU16(frame, start + 2);
     start += 4;
   }
   return { etherType, start, vlan };
@@ -183,7 +180,7 @@ function walkTags(frame: Uint8Array, etherType: number, start: number): Tagged |
 
 function decapEthernet(frame: Uint8Array): ParseResult<LinkFrame> {
   if (frame.length < 14) return fail('truncated');
-  const tagged = walkTags(frame, u16(frame, 12), 14);
+  const tagged = walkTags(frame, readU16(frame, 12), 14);
   if (tagged === undefined) return fail('truncated');
   const { etherType, start, vlan } = tagged;
   const out: Mutable<LinkFrame> = {
@@ -227,14 +224,13 @@ function cooked(
 /** libpcap sll.h, SLL v1: packet type, ARPHRD, address length, 8 address bytes, protocol. */
 function decapSll(frame: Uint8Array): ParseResult<LinkFrame> {
   if (frame.length < 16) return fail('truncated');
-  return cooked(frame, LinkType.LinuxSll, u16(frame, 14), 16, u16(frame, 2), u16(frame, 0), 6, u16(frame, 4), undefined);
+  return cooked(frame, LinkType.LinuxSll, readU16(frame, 14), 16, readU16(frame, 2), readU16(frame, 0), 6, readU16(frame, 4), undefined);
 }
 
 /** libpcap sll.h, SLL v2: protocol, reserved, interface index, ARPHRD, packet type, address length, 8 address bytes. */
 function decapSll2(frame: Uint8Array): ParseResult<LinkFrame> {
   if (frame.length < 20) return fail('truncated');
-  const interfaceIndex = ((frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!) >>> 0;
-  return cooked(frame, LinkType.LinuxSll2, u16(frame, 0), 20, u16(frame, 8), frame[10]!, 12, frame[11]!, interfaceIndex);
+  return cooked(frame, LinkType.LinuxSll2, readU16(frame, 0), 20, readU16(frame, 8), frame[10]!, 12, frame[11]!, readU32(frame, 4));
 }
 
 /**

@@ -20,6 +20,7 @@
  * 10^-n or 2^-n seconds (if_tsresol, default 10^-6) scaled, plus if_tsoffset seconds.
  * Scaling a finer unit than nanoseconds truncates.
  */
+import { readU32 } from './bytes.js';
 import type { CaptureError, CaptureRecord, CaptureResult } from './pcap.js';
 import { captureFail, MAX_CAPTURED_LENGTH } from './pcap.js';
 
@@ -122,14 +123,9 @@ interface LiveInterface {
   readonly clock: Clock;
 }
 
-/** A 32-bit value read as big-endian, which is the same in both orders for the SHB type. */
-function be32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-}
-
 /** True when the file starts with the Section Header Block type (0a 0d 0d 0a). */
 export function isPcapngMagic(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && be32(bytes, 0) === PcapngBlockType.SectionHeader;
+  return bytes.length >= 4 && readU32(bytes, 0) === PcapngBlockType.SectionHeader;
 }
 
 /** Units per second of an if_tsresol byte (section 4.2): 10^n, or 2^n when the top bit is set. */
@@ -218,7 +214,7 @@ export function readPcapng(bytes: Uint8Array): CaptureResult<PcapngCapture> {
   if (bytes.length === 0) return captureFail('truncated', 'empty file (0 bytes)', 0);
   if (bytes.length < 4) return captureFail('truncated', `file too short for a pcapng block (${bytes.length} bytes)`, 0);
   if (!isPcapngMagic(bytes)) {
-    return captureFail('bad-capture-file', `not a pcapng file (first block type ${hex32(be32(bytes, 0))}, expected a Section Header Block)`, 0);
+    return captureFail('bad-capture-file', `not a pcapng file (first block type ${hex32(readU32(bytes, 0))}, expected a Section Header Block)`, 0);
   }
   if (bytes.length < MIN_SHB) {
     return captureFail('truncated', `pcapng Section Header Block cut short (${bytes.length} bytes, at least ${MIN_SHB} needed)`, 0);
@@ -243,11 +239,13 @@ export function readPcapng(bytes: Uint8Array): CaptureResult<PcapngCapture> {
       cutShort = true;
       break;
     }
-    const type = be32(bytes, offset) === PcapngBlockType.SectionHeader ? PcapngBlockType.SectionHeader : view.getUint32(offset, le);
+    // The SHB type (0a 0d 0d 0a) reads the same in both byte orders: it is found before the
+    // section says which order it uses.
+    const type = readU32(bytes, offset) === PcapngBlockType.SectionHeader ? PcapngBlockType.SectionHeader : view.getUint32(offset, le);
     if (type === PcapngBlockType.SectionHeader) {
       // Section 4.1: the byte-order magic sets the order of everything in the section,
       // including this block's own total length, so read it first.
-      const bom = be32(bytes, offset + 8);
+      const bom = readU32(bytes, offset + 8);
       if (bom === PCAPNG_BYTE_ORDER_MAGIC) le = false;
       else if (bom === 0x4d3c2b1a) le = true;
       else {

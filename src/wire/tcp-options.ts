@@ -12,6 +12,7 @@
  * decision (RFC 7323 2.3), not the parser's. Emitting an impossible option (a value out of
  * range, an EOL that is not last) is a programmer error and throws `RangeError`.
  */
+import { readU16, readU32, writeU16, writeU32 } from './bytes.js';
 import { fail, ok } from './result.js';
 import type { ParseResult, WireReason } from './result.js';
 
@@ -74,42 +75,25 @@ const EOL: TcpOption = Object.freeze({ kind: 'eol' });
 const NOP: TcpOption = Object.freeze({ kind: 'nop' });
 const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
 
-/** Big-endian 16 bits at `at` (the caller checked the bounds). */
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
-/** Big-endian 32 bits at `at`, unsigned. */
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-/** Writes `v` (unsigned, 32 bits) big-endian at `at`. */
-function put32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 0xff;
-  b[at + 2] = (v >>> 8) & 0xff;
-  b[at + 3] = v & 0xff;
-}
-
 /**
  * Walks the option area `bytes[start, end)` and appends each option to `out`. Returns the
  * number of bytes after an EOL (0 without one), or the reason the area is malformed; on
- * failure `out` holds the options read so far. Fields are read byte by byte (no `DataView`
+ * failure `out` holds the options read so far. With `out` null the area is only checked,
+ * by the same rules, and nothing is allocated. Fields are read byte by byte (no `DataView`
  * is made per segment).
  */
-export function walkTcpOptions(bytes: Uint8Array, start: number, end: number, out: TcpOption[]): number | WireReason {
+export function walkTcpOptions(bytes: Uint8Array, start: number, end: number, out: TcpOption[] | null): number | WireReason {
   let i = start;
   while (i < end) {
     const kind = bytes[i]!;
     // RFC 9293 3.1: "End of Option List ... used at the end of all options, not the end of
     // each option". What follows is padding; we count it so that emit can reproduce it.
     if (kind === 0) {
-      out.push(EOL);
+      out?.push(EOL);
       return end - i - 1;
     }
     if (kind === 1) {
-      out.push(NOP);
+      out?.push(NOP);
       i++;
       continue;
     }
@@ -123,31 +107,32 @@ export function walkTcpOptions(bytes: Uint8Array, start: number, end: number, ou
     switch (kind) {
       case 2: // MSS: kind 2, length 4 (RFC 9293 3.2)
         if (len !== 4) return 'option-length-invalid';
-        out.push({ kind: 'mss', value: u16(bytes, i + 2) });
+        out?.push({ kind: 'mss', value: readU16(bytes, i + 2) });
         break;
       case 3: // Window scale: kind 3, length 3 (RFC 7323 2.2)
         if (len !== 3) return 'option-length-invalid';
-        out.push({ kind: 'window-scale', shift: bytes[i + 2]! });
+        out?.push({ kind: 'window-scale', shift: bytes[i + 2]! });
         break;
       case 4: // SACK-permitted: kind 4, length 2 (RFC 2018 2)
         if (len !== 2) return 'option-length-invalid';
-        out.push(SACK_PERMITTED);
+        out?.push(SACK_PERMITTED);
         break;
       case 5: { // SACK: kind 5, length 2 + 8n (RFC 2018 3); the 40-byte area bounds n at 4
         if (len < 10 || (len - 2) % 8 !== 0) return 'option-length-invalid';
+        if (out === null) break;
         const blocks: SackBlock[] = [];
-        for (let p = i + 2; p < i + len; p += 8) blocks.push({ left: u32(bytes, p), right: u32(bytes, p + 4) });
+        for (let p = i + 2; p < i + len; p += 8) blocks.push({ left: readU32(bytes, p), right: readU32(bytes, p + 4) });
         out.push({ kind: 'sack', blocks });
         break;
       }
       case 8: // Timestamps: kind 8, length 10 (RFC 7323 3.2)
         if (len !== 10) return 'option-length-invalid';
-        out.push({ kind: 'timestamps', tsVal: u32(bytes, i + 2), tsEcr: u32(bytes, i + 6) });
+        out?.push({ kind: 'timestamps', tsVal: readU32(bytes, i + 2), tsEcr: readU32(bytes, i + 6) });
         break;
       default:
         // RFC 9293 3.1: a TCP implementation MUST ignore options it does not implement,
         // skipping them by their length. We keep them for faithful decoding and re-emission.
-        out.push({ kind: 'unknown', type: kind, data: bytes.slice(i + 2, i + len) });
+        out?.push({ kind: 'unknown', type: kind, data: bytes.slice(i + 2, i + len) });
     }
     i += len;
   }
@@ -225,7 +210,7 @@ export function writeTcpOptions(options: readonly TcpOption[], buf: Uint8Array, 
         break;
       case 'mss':
         checkRange('MSS', o.value, 0xffff);
-        buf[p] = 2; buf[p + 1] = 4; buf[p + 2] = o.value >>> 8; buf[p + 3] = o.value & 0xff;
+        buf[p] = 2; buf[p + 1] = 4; writeU16(buf, p + 2, o.value);
         p += 4;
         break;
       case 'window-scale':
@@ -245,7 +230,7 @@ export function writeTcpOptions(options: readonly TcpOption[], buf: Uint8Array, 
         for (const b of o.blocks) {
           checkRange('SACK edge', b.left, 0xffffffff);
           checkRange('SACK edge', b.right, 0xffffffff);
-          put32(buf, p, b.left); put32(buf, p + 4, b.right);
+          writeU32(buf, p, b.left); writeU32(buf, p + 4, b.right);
           p += 8;
         }
         break;
@@ -253,7 +238,7 @@ export function writeTcpOptions(options: readonly TcpOption[], buf: Uint8Array, 
       case 'timestamps':
         checkRange('TSval', o.tsVal, 0xffffffff);
         checkRange('TSecr', o.tsEcr, 0xffffffff);
-        buf[p] = 8; buf[p + 1] = 10; put32(buf, p + 2, o.tsVal); put32(buf, p + 6, o.tsEcr);
+        buf[p] = 8; buf[p + 1] = 10; writeU32(buf, p + 2, o.tsVal); writeU32(buf, p + 6, o.tsEcr);
         p += 10;
         break;
       case 'unknown':
@@ -336,7 +321,7 @@ function namedUnknownText(type: number, d: Uint8Array): string | null {
       return d.length === 16 ? `md5 ${hex(d)}` : null;
     case 28: { // User timeout, RFC 5482: granularity bit (minutes) and 15-bit value.
       if (d.length !== 2) return null;
-      const raw = (d[0]! << 8) | d[1]!;
+      const raw = readU16(d, 0);
       const seconds = raw & 1 ? (raw >>> 1) * 60 : raw >>> 1;
       return `uto 0x${raw.toString(16)} ${seconds}`;
     }

@@ -1,22 +1,24 @@
 /**
  * The TCP header (RFC 9293 3.1) with its options (RFC 7323, RFC 2018) and checksum.
  *
- * Contract: `TcpPacket.checked` validates the buffer once (fixed header present, data offset
- * at least 5 and within the buffer, every option well formed) so that its getters never read
- * out of bounds; `parseTcp` makes the same checks, reads the bytes straight into a
- * `TcpRepr` (no view and no `DataView`: it runs for every segment a host receives) and, by
- * default, verifies the checksum over the pseudo-header. Neither throws on any input: a
- * malformed segment is refused with a `WireReason`. The caller passes exactly the IP payload (the TCP length of
- * the pseudo-header is `bytes.length`). Fields are kept raw and faithful: the acknowledgment
- * number even without ACK, the window unscaled, the four reserved bits (whose lowest is the
- * AE/NS bit of RFC 3540 and AccECN) and the options in wire order with their NOPs, so that
- * `emitTcp(parseTcp(b))` reproduces `b` byte for byte. Emitting an impossible record (a field
+ * Contract: one validation (fixed header present, data offset at least 5 and within the
+ * buffer, every option well formed) stands behind `tcpFault`, `TcpPacket.checked` and
+ * `parseTcp`, so the three refuse the same segments for the same reasons. `TcpPacket.checked`
+ * makes it once so that its getters never read out of bounds; `parseTcp` reads the bytes
+ * straight into a `TcpRepr` (no view and no `DataView`: it runs for every segment a host
+ * receives) and, by default, verifies the checksum over the pseudo-header. None throws on any
+ * input: a malformed segment is refused with a `WireReason`. The caller passes exactly the
+ * IP payload (the TCP length of the pseudo-header is `bytes.length`). Fields are kept raw
+ * and faithful: the acknowledgment number even without ACK, the window unscaled, the four
+ * reserved bits (whose lowest is the AE/NS bit of RFC 3540 and AccECN) and the options in
+ * wire order with their NOPs, so that `emitTcp(parseTcp(b))` reproduces `b` byte for byte. Emitting an impossible record (a field
  * out of range, options beyond 40 bytes, a buffer too small) throws `RangeError`.
  */
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
+import { readU16, readU32 } from './bytes.js';
 import { IpProtocol } from './ip-protocol.js';
 import { fail, ok } from './result.js';
-import type { ParseResult } from './result.js';
+import type { ParseResult, WireReason } from './result.js';
 import { TCP_MAX_OPTIONS_LEN, tcpOptionsLen, walkTcpOptions, writeTcpOptions } from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
@@ -47,6 +49,36 @@ export const TCP_MAX_HEADER_LEN = 60;
 /** The lowest reserved bit (bit 8 of the 16-bit word at offset 12): NS of RFC 3540, AE of AccECN. */
 export const TCP_RESERVED_AE = 0x1;
 
+/**
+ * The checks of {@link TcpPacket.checked} and {@link parseTcp}, in the same order, without
+ * allocating anything: null when `bytes` is a well-formed TCP segment (whose header length
+ * the caller may then read from byte 12), else the reason. The checksum is not looked at (it
+ * needs the addresses: see {@link tcpChecksumValid}). For a receive path that reads the few
+ * fields it needs straight from the bytes. Never throws.
+ */
+export function tcpFault(bytes: Uint8Array): WireReason | null {
+  const r = checkTcpHeader(bytes, null);
+  return typeof r === 'number' ? null : r;
+}
+
+/**
+ * The one validation of a TCP header, behind {@link tcpFault}, {@link TcpPacket.checked} and
+ * {@link parseTcp}: 'truncated' below 20 bytes, 'data-offset-too-small' for a data offset
+ * below 5, 'data-offset-past-end' when the header would run past the buffer, then the option
+ * walk's 'option-length-invalid' or 'option-overrun'. Appends the options to `options` unless
+ * it is null (then nothing is allocated). Returns the bytes after an EOL option (0 without
+ * one), or the reason.
+ */
+function checkTcpHeader(bytes: Uint8Array, options: TcpOption[] | null): number | WireReason {
+  if (bytes.length < TCP_HEADER_LEN) return 'truncated';
+  const dataOffset = bytes[12]! >>> 4;
+  // RFC 9293 3.1: "Data Offset (DOffset): 4 bits. The number of 32-bit words in the TCP header."
+  if (dataOffset < 5) return 'data-offset-too-small';
+  const headerLength = dataOffset * 4;
+  if (headerLength > bytes.length) return 'data-offset-past-end';
+  return headerLength > TCP_HEADER_LEN ? walkTcpOptions(bytes, TCP_HEADER_LEN, headerLength, options) : 0;
+}
+
 /** A checked view of a TCP segment: every getter reads within bounds validated once. */
 export class TcpPacket {
   /** The whole segment (header and data), as passed to `checked`. */
@@ -67,23 +99,14 @@ export class TcpPacket {
   /**
    * Validates `bytes` as a TCP segment: 'truncated' below 20 bytes, 'data-offset-too-small'
    * for a data offset below 5, 'data-offset-past-end' when the header would run past the
-   * buffer, and the option walk's 'option-length-invalid' or 'option-overrun'. The checksum
-   * is not looked at here (it needs the addresses): see `parseTcp` and `tcpChecksumValid`.
+   * buffer, and the option walk's 'option-length-invalid' or 'option-overrun' (the checks of
+   * {@link tcpFault}). The checksum is not looked at here (it needs the addresses): see
+   * `parseTcp` and `tcpChecksumValid`.
    */
   static checked(bytes: Uint8Array): ParseResult<TcpPacket> {
-    if (bytes.length < TCP_HEADER_LEN) return fail('truncated');
-    const dataOffset = bytes[12]! >>> 4;
-    // RFC 9293 3.1: "Data Offset (DOffset): 4 bits. The number of 32-bit words in the TCP header."
-    if (dataOffset < 5) return fail('data-offset-too-small');
-    const headerLength = dataOffset * 4;
-    if (headerLength > bytes.length) return fail('data-offset-past-end');
     const options: TcpOption[] = [];
-    let padding = 0;
-    if (headerLength > TCP_HEADER_LEN) {
-      const r = walkTcpOptions(bytes, TCP_HEADER_LEN, headerLength, options);
-      if (typeof r !== 'number') return fail(r);
-      padding = r;
-    }
+    const padding = checkTcpHeader(bytes, options);
+    if (typeof padding !== 'number') return fail(padding);
     return ok(new TcpPacket(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, padding));
   }
 
@@ -208,54 +231,37 @@ export interface TcpParseOptions {
  * structure is checked first because it is cheaper than summing the segment. Never throws.
  */
 export function parseTcp(bytes: Uint8Array, src: Uint8Array, dst: Uint8Array, options?: TcpParseOptions): ParseResult<TcpRepr> {
-  // TcpPacket.checked's checks, in its order, straight into the record: this runs for every
-  // segment a host receives, and the view (with its DataView) would be thrown away at once.
-  if (bytes.length < TCP_HEADER_LEN) return fail('truncated');
-  const dataOffset = bytes[12]! >>> 4;
-  // RFC 9293 3.1: "Data Offset (DOffset): 4 bits. The number of 32-bit words in the TCP header."
-  if (dataOffset < 5) return fail('data-offset-too-small');
-  const headerLength = dataOffset * 4;
-  if (headerLength > bytes.length) return fail('data-offset-past-end');
+  // TcpPacket.checked's validation straight into the record: this runs for every segment a
+  // host receives, and the view (with its DataView) would be thrown away at once.
   const list: TcpOption[] = [];
-  let padding = 0;
-  if (headerLength > TCP_HEADER_LEN) {
-    const r = walkTcpOptions(bytes, TCP_HEADER_LEN, headerLength, list);
-    if (typeof r !== 'number') return fail(r);
-    padding = r;
-  }
+  const padding = checkTcpHeader(bytes, list);
+  if (typeof padding !== 'number') return fail(padding);
   if (options?.verifyChecksum !== false && !tcpChecksumValid(bytes, src, dst)) return fail('bad-checksum');
-  const b = bytes;
-  return ok({
-    srcPort: (b[0]! << 8) | b[1]!,
-    dstPort: (b[2]! << 8) | b[3]!,
-    seqNumber: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
-    ackNumber: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
-    flags: b[13]!,
-    reserved: b[12]! & 0x0f,
-    window: (b[14]! << 8) | b[15]!,
-    urgentPointer: (b[18]! << 8) | b[19]!,
-    options: list,
-    optionsPadding: padding,
-    payload: b.subarray(headerLength),
-  });
+  return ok(tcpReprOf(bytes, list, padding));
 }
 
 /** Reads a checked view into a record (no checksum check). */
 export function tcpReprFromPacket(p: TcpPacket): TcpRepr {
-  const b = p.bytes;
-  const headerLength = (b[12]! >>> 4) * 4;
+  return tcpReprOf(p.bytes, p.options, p.optionsPadding);
+}
+
+/**
+ * The record of a segment `checkTcpHeader` accepted, with the options and padding its walk
+ * found: the field reads `parseTcp` and `tcpReprFromPacket` share.
+ */
+function tcpReprOf(b: Uint8Array, options: readonly TcpOption[], optionsPadding: number): TcpRepr {
   return {
-    srcPort: (b[0]! << 8) | b[1]!,
-    dstPort: (b[2]! << 8) | b[3]!,
-    seqNumber: p.seqNumber,
-    ackNumber: p.ackNumber,
+    srcPort: readU16(b, 0),
+    dstPort: readU16(b, 2),
+    seqNumber: readU32(b, 4),
+    ackNumber: readU32(b, 8),
     flags: b[13]!,
     reserved: b[12]! & 0x0f,
-    window: (b[14]! << 8) | b[15]!,
-    urgentPointer: (b[18]! << 8) | b[19]!,
-    options: p.options,
-    optionsPadding: p.optionsPadding,
-    payload: b.subarray(headerLength),
+    window: readU16(b, 14),
+    urgentPointer: readU16(b, 18),
+    options,
+    optionsPadding,
+    payload: b.subarray((b[12]! >>> 4) * 4),
   };
 }
 
