@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { formatEndpoint, netstat, type NetstatRow } from '../tools/netstat.js';
-import { querySnapshot, type ServeSocketRow } from '../tools/serve-control.js';
+import { querySnapshot, tcpDetail, type ServeSocketRow } from '../tools/serve-control.js';
 import { UsageError } from './errors.js';
 import { parseInteger } from './units.js';
 import { LineWriter } from './output.js';
@@ -35,7 +35,7 @@ export function registerNetstat(program: Command): void {
     .option('-n, --numeric', 'numeric ports: no service names from the registry')
     .option('-p, --program', 'the owning process (PID/Program name) from /proc/[pid]/fd; root sees them all')
     .option('--json', 'print an array of records')
-    .option('--serve <pid>', 'the socket table of a running l4 serve (its control socket), with srtt, rto and cwnd')
+    .option('--serve <pid>', 'the socket table of a running l4 serve (its control socket), with srtt, rto, cwnd and ss -ti\'s detail')
     .addHelpText('after', `
 Examples:
   l4 netstat -tln        listening TCP sockets, numeric
@@ -48,7 +48,11 @@ but not yet acknowledged. For a TCP listener, Recv-Q is the number of connection
 for accept(); Send-Q is 0 (the kernel does not put the backlog limit in /proc; ss shows it).
 For UDP, the receive and send buffer memory in use, in bytes.
 IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are shown as IPv4; the Proto stays tcp6/udp6.
-Ports in the kernel's ephemeral range are left numeric unless something listens on them.`)
+Ports in the kernel's ephemeral range are left numeric unless something listens on them.
+With --serve, each TCP connection has a second line as ss -ti prints it: ts, sack, the
+congestion control, wscale:<send>,<receive>, mss, ssthresh, bytes and segments each way,
+then what is not zero of recovery, pipe, sacked, lost, rto_count, fast_recoveries and
+tlp:<probes>/<recoveries>. --json gives every field by name.`)
     .action(async (options: NetstatCliOptions) => {
       process.exitCode = await netstatCommand(options);
     });
@@ -174,8 +178,13 @@ async function serveNetstat(pid: number, options: NetstatCliOptions): Promise<nu
   }
   const out = new LineWriter();
   if (!(await out.line(`l4 serve ${snapshot.pid} on ${snapshot.tun} (${snapshot.addresses.join(' ')}), up ${(snapshot.uptimeMs / 1000).toFixed(1)} s`))) return 0;
-  for (const line of table.toString().split('\n')) {
-    if (!(await out.line(line.trimEnd()))) return 0;
+  // The head, then one line per row. A connection's detail goes on a line of its own below
+  // it, after a tab, as ss -ti prints it: a cell spanning the columns would widen them all.
+  const lines = table.toString().split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!(await out.line(lines[i]!.trimEnd()))) return 0;
+    const detail = i > 0 ? tcpDetail(rows[i - 1]!) : undefined;
+    if (detail !== undefined && !(await out.line(`\t${detail}`))) return 0;
   }
   await out.flush();
   return 0;

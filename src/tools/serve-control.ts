@@ -12,10 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SocketInfo } from '../core/host.js';
 import type { HostStats } from '../core/stats.js';
+import { INITIAL_SSTHRESH } from '../core/tcp/congestion/newreno.js';
+import type { CongestionAlgorithm, TcpConnectionInfo } from '../core/tcp/types.js';
 import { formatEndpoint } from '../core/endpoint.js';
 import { formatIp } from '../wire/address.js';
 
-/** One socket of the server, as `l4 netstat --serve` shows it. Times in milliseconds. */
+/**
+ * One socket of the server, as `l4 netstat --serve` shows it. Times in milliseconds. The
+ * optional fields are a TCP connection's, named as in `TcpConnectionInfo`; the JSON form of
+ * `l4 netstat --serve --json` carries them all under these names.
+ */
 export interface ServeSocketRow {
   readonly proto: 'tcp' | 'tcp6' | 'udp' | 'udp6';
   readonly local: string;
@@ -35,6 +41,30 @@ export interface ServeSocketRow {
   readonly retransmissions?: number;
   readonly bytesSent?: number;
   readonly bytesReceived?: number;
+  /** Segments sent and received. */
+  readonly segmentsSent?: number;
+  readonly segmentsReceived?: number;
+  readonly congestionControl?: CongestionAlgorithm;
+  /**
+   * Window scaling as negotiated (RFC 7323 2): the peer's shift, applied to the windows it
+   * sends (Snd.Wind.Shift), and ours (Rcv.Wind.Shift); null while it is not in use.
+   */
+  readonly sendWindowShift?: number | null;
+  readonly receiveWindowShift?: number | null;
+  /** Both SYNs carried Timestamps (RFC 7323 3), and SACK-permitted (RFC 2018 2). */
+  readonly timestamps?: boolean;
+  readonly sackPermitted?: boolean;
+  /** 'open', 'fast-recovery' or 'rto-recovery'. */
+  readonly lossRecovery?: TcpConnectionInfo['lossRecovery'];
+  /** The scoreboard: bytes SACKed and bytes deemed lost; RFC 6675's pipe. */
+  readonly sackedBytes?: number;
+  readonly lostBytes?: number;
+  readonly pipe?: number;
+  /** Retransmission timeouts, fast recoveries entered, tail loss probes sent and the losses they repaired (RFC 8985 7). */
+  readonly retransmitTimeouts?: number;
+  readonly fastRecoveries?: number;
+  readonly tailLossProbes?: number;
+  readonly tailLossRecoveries?: number;
 }
 
 /** What the control socket answers. */
@@ -82,7 +112,41 @@ export function serveSocketRow(info: SocketInfo): ServeSocketRow {
     recvQ: info.receiveQueue, sendQ: info.sendQueue, srttMs: ms(info.srtt), rttvarMs: ms(info.rttvar), rtoMs: ms(info.rto),
     cwnd: info.cwnd, ssthresh: info.ssthresh, mss: info.mss, sendWindow: info.sendWindow, receiveWindow: info.receiveWindow,
     retransmissions: info.retransmissions, bytesSent: info.bytesSent, bytesReceived: info.bytesReceived,
+    segmentsSent: info.segmentsSent, segmentsReceived: info.segmentsReceived, congestionControl: info.congestionControl,
+    sendWindowShift: info.windowScaling.send ?? null, receiveWindowShift: info.windowScaling.receive ?? null,
+    timestamps: info.timestamps, sackPermitted: info.sackPermitted, lossRecovery: info.lossRecovery,
+    sackedBytes: info.sackedBytes, lostBytes: info.lostBytes, pipe: info.pipe, retransmitTimeouts: info.retransmitTimeouts,
+    fastRecoveries: info.fastRecoveries, tailLossProbes: info.tailLossProbes, tailLossRecoveries: info.tailLossRecoveries,
   };
+}
+
+/**
+ * The detail of a TCP connection on one line, as `ss -ti` prints it below the connection:
+ * `ts` and `sack` when negotiated, the congestion control, `wscale:<send>,<receive>` when
+ * negotiated, `mss`, `ssthresh` once it has been set, bytes and segments each way; then, as
+ * ss does for its `lost` and `sacked`, only what is not zero (or not 'open'): `recovery`,
+ * `pipe`, `sacked`, `lost`, `rto_count` (retransmission timeouts), `fast_recoveries` and
+ * `tlp:<probes>/<recoveries>`. The figures srtt, rto, cwnd and retrans have their own
+ * columns and are not repeated. Undefined for a row that is not a TCP connection.
+ */
+export function tcpDetail(row: ServeSocketRow): string | undefined {
+  if (row.lossRecovery === undefined) return undefined;
+  const parts: string[] = [];
+  if (row.timestamps) parts.push('ts');
+  if (row.sackPermitted) parts.push('sack');
+  if (row.congestionControl !== undefined) parts.push(row.congestionControl);
+  if (row.sendWindowShift != null && row.receiveWindowShift != null) parts.push(`wscale:${row.sendWindowShift},${row.receiveWindowShift}`);
+  parts.push(`mss:${row.mss}`);
+  if (row.ssthresh !== undefined && row.ssthresh < INITIAL_SSTHRESH) parts.push(`ssthresh:${row.ssthresh}`);
+  parts.push(`bytes_sent:${row.bytesSent}`, `bytes_received:${row.bytesReceived}`, `segs_out:${row.segmentsSent}`, `segs_in:${row.segmentsReceived}`);
+  if (row.lossRecovery !== 'open') parts.push(`recovery:${row.lossRecovery}`);
+  const counts: Array<[string, number | undefined]> = [
+    ['pipe', row.pipe], ['sacked', row.sackedBytes], ['lost', row.lostBytes],
+    ['rto_count', row.retransmitTimeouts], ['fast_recoveries', row.fastRecoveries],
+  ];
+  for (const [name, value] of counts) if (value) parts.push(`${name}:${value}`);
+  if (row.tailLossProbes) parts.push(`tlp:${row.tailLossProbes}/${row.tailLossRecoveries}`);
+  return parts.join(' ');
 }
 
 /** `Uint8Array` addresses of an interface list, as text with prefix. */

@@ -4,7 +4,7 @@
  * starts with `l4:` and names what was wrong.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 
 const L4 = new URL('../../../bin/l4.js', import.meta.url).pathname;
 
@@ -19,6 +19,18 @@ export interface L4Run {
 export function l4(...args: string[]): L4Run {
   const r = spawnSync(process.execPath, [L4, ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `l4 ...args` while this process goes on (for a command that talks to a server this
+ * test runs, such as a control socket), with TZ=UTC and `env` added to the environment.
+ */
+export function l4Async(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<L4Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [L4, ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
 }
 
 /** Asserts the bad-input contract: exit 2, no stdout, one `l4: …` line on stderr matching `mentions`. */
