@@ -12,17 +12,8 @@ import { ipv4HeaderChecksumValid } from '../../src/wire/ipv4.js';
 import { TcpFlags, tcpChecksumValid } from '../../src/wire/tcp.js';
 import { udpChecksumValid } from '../../src/wire/udp.js';
 import { emitUdp, udpBufferLen } from '../../src/wire/udp.js';
-import type { Host } from '../../src/core/host.js';
-import { drain, events, ip, ipPacket, makeHost, readPacket, tcpPacket } from './support.js';
+import { A, A6, B, B6, drain, events, hostA, ip, ipPacket, makeHost, readPacket, tcpPacket } from './support.js';
 
-const A = '10.0.0.1';
-const B = '10.0.0.2';
-const A6 = 'fd00::1';
-const B6 = 'fd00::2';
-
-function hostA(): Host {
-  return makeHost('a', [`${A}/24`, `${A6}/64`]);
-}
 
 /** `packet` with its IPv4 header checksum and its TCP checksum (IHL 5) broken. */
 function spoiled(packet: Uint8Array): Uint8Array {

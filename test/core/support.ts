@@ -99,6 +99,17 @@ export function makeHost(name: string, addresses: string[], extra: Partial<HostC
   return new Host({ name, seed: name.length * 7919 + (extra.seed ?? 1), interfaces: [{ name: 'eth0', addresses }], ...extra });
 }
 
+/** The usual pair of test addresses: host A and its peer B, in IPv4 and IPv6. */
+export const A = '10.0.0.1';
+export const B = '10.0.0.2';
+export const A6 = 'fd00::1';
+export const B6 = 'fd00::2';
+
+/** Host A with both its addresses (A/24, A6/64): the host most host tests put under test. */
+export function hostA(): Host {
+  return makeHost('a', [`${A}/24`, `${A6}/64`]);
+}
+
 /**
  * Hosts wired back to back on one segment: a packet leaves one host and is handed, at the
  * same instant, to the host that owns its destination address. Time only moves when nothing

@@ -11,19 +11,10 @@ import { IpProtocol } from '../../../src/wire/ip-protocol.js';
 import { mayAnswerWithIcmpError } from '../../../src/core/icmp/errors.js';
 import type { OffendingDatagram } from '../../../src/core/icmp/errors.js';
 import { TokenBucket } from '../../../src/core/icmp/rate-limit.js';
-import type { Host } from '../../../src/core/host.js';
 import { seconds } from '../../../src/time/instant.js';
-import { drain, events, ip, makeHost } from '../support.js';
+import { A, A6, B, B6, drain, events, hostA, ip } from '../support.js';
 import { bind, fragment, icmpv4Packet, pattern, readIcmp, udpBytes, udpEvents, udpPacket } from '../udp-support.js';
 
-const A = '10.0.0.1';
-const B = '10.0.0.2';
-const A6 = 'fd00::1';
-const B6 = 'fd00::2';
-
-function hostA(): Host {
-  return makeHost('a', [`${A}/24`, `${A6}/64`]);
-}
 
 describe('ICMP port unreachable', () => {
   test('IPv4: exactly one type 3 code 3, from the datagram\'s destination to its source, quoting the whole small datagram', () => {

@@ -9,6 +9,17 @@ function drain<A, B>(q: EventQueue<A, B>): Array<[number, A, B]> {
   return out;
 }
 
+/** The reference model's pop: removes and returns the earliest event, the first pushed among equal times. */
+function takeEarliest(reference: Array<{ t: number; id: number }>): { t: number; id: number } {
+  let best = 0;
+  for (let i = 1; i < reference.length; i++) {
+    const r = reference[i]!;
+    const b = reference[best]!;
+    if (r.t < b.t || (r.t === b.t && r.id < b.id)) best = i;
+  }
+  return reference.splice(best, 1)[0]!;
+}
+
 describe('EventQueue', () => {
   test('pops in time order, FIFO among equal times', () => {
     const q = new EventQueue<string, number>();
@@ -50,13 +61,7 @@ describe('EventQueue', () => {
           } else {
             q.pop((a) => popped.push(a));
             if (reference.length > 0) {
-              let best = 0;
-              for (let i = 1; i < reference.length; i++) {
-                const r = reference[i]!;
-                const b = reference[best]!;
-                if (r.t < b.t || (r.t === b.t && r.id < b.id)) best = i;
-              }
-              expected.push(reference.splice(best, 1)[0]!.id);
+              expected.push(takeEarliest(reference).id);
             }
           }
         }
@@ -88,13 +93,7 @@ describe('EventQueue', () => {
             const peekA = q.peekA();
             q.pop((a, b, t) => popped.push([t, a, b]));
             if (reference.length > 0) {
-              let best = 0;
-              for (let i = 1; i < reference.length; i++) {
-                const r = reference[i]!;
-                const b = reference[best]!;
-                if (r.t < b.t || (r.t === b.t && r.id < b.id)) best = i;
-              }
-              const e = reference.splice(best, 1)[0]!;
+              const e = takeEarliest(reference);
               expected.push([e.t, e.id, `p${e.id}`]);
               assert.equal(peek, e.t);
               assert.equal(peekA, e.id);
