@@ -37,6 +37,13 @@
  * same `pollTransmit` call (or the next `handleTimeout`), never shown to the driver. Timers
  * of all connections sit in one min-heap (`DeadlineHeap`); reassembly has its own deadlines.
  *
+ * TIME-WAIT: once a connection in TIME-WAIT has nothing left for its application (no unread
+ * bytes, nothing to send), the host retires it (`TcpConnection.retire`, which reports
+ * 'closed') and keeps a compact `TimeWait` record for the rest of the 2 MSL, as Linux keeps a
+ * `tcp_timewait_sock`: it answers the peer as the connection would, holds the socket pair,
+ * and is listed by `sockets()`, at a few hundred bytes instead of a whole TCB. A server that
+ * closes first holds one per connection it served in the last minute.
+ *
  * ICMP errors the host sends (port unreachable, reassembly time exceeded) obey RFC 1122
  * 3.2.2 / RFC 4443 2.4(e) (`mayAnswerWithIcmpError`) and a host-wide token bucket of 1000
  * per second with a burst of 50 (Linux's icmp_msgs_per_sec and icmp_msgs_burst).
@@ -80,6 +87,7 @@ import { copyHostStats, countDrop, createHostStats } from './stats.js';
 import type { DropReason, HostStats, IcmpCountedType } from './stats.js';
 import type { NetworkNode, Transmit } from './node.js';
 import { TcpConnection } from './tcp/connection.js';
+import type { TimeWait } from './tcp/time-wait.js';
 import { DEFAULT_BACKLOG, TcpListener, listenAction } from './tcp/listener.js';
 import type { TcpListenerInfo, TcpListenerOwner } from './tcp/listener.js';
 import { TCP_DEFAULTS } from './tcp/types.js';
@@ -319,6 +327,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly #rng: Rng;
   readonly #stats = createHostStats();
   readonly #timers = new DeadlineHeap<ConnectionEntry>();
+  /** The 2 MSL timers of the TIME-WAIT records. */
+  readonly #timeWaitTimers = new DeadlineHeap<TimeWait>();
   /** Connections that may have a segment to send, in round-robin order. */
   readonly #ready = new Fifo<ConnectionEntry>();
   /** Resets and echo replies, already built. */
@@ -440,6 +450,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     for (const entry of this.#table.connections()) {
       rows.push({ ...entry.connection.info(), kind: 'connection', iface: entry.iface, unaccepted: entry.listener !== undefined });
     }
+    for (const record of this.#table.timeWaits()) rows.push({ ...record.info(), kind: 'connection', iface: record.iface, unaccepted: false });
     for (const socket of this.#udp.sockets()) rows.push(socket.info());
     return rows;
   }
@@ -775,7 +786,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
   /** The earliest connection timer or reassembly deadline; the latest instant seen when looped-back packets are waiting. */
   pollTimeout(): Instant | undefined {
-    return earliest(earliest(this.#timers.peek(), this.#reassembly.pollTimeout()), this.#loopback.length > 0 ? this.#now : undefined);
+    const connections = earliest(this.#timers.peek(), this.#timeWaitTimers.peek());
+    return earliest(earliest(connections, this.#reassembly.pollTimeout()), this.#loopback.length > 0 ? this.#now : undefined);
   }
 
   /** Runs the connection timers and reassembly deadlines due at `now`, and handles waiting looped-back packets. */
@@ -789,6 +801,10 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       if (entry.removed) continue;
       entry.connection.handleTimeout(now);
       this.#afterActivity(entry);
+    }
+    for (const record of this.#timeWaitTimers.due(now)) {
+      record.handleTimeout(now);
+      this.#timeWaitActivity(record);
     }
     this.#expireReassembly(now);
   }
@@ -979,6 +995,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       this.#afterActivity(entry);
       return;
     }
+    const record = this.#table.timeWaitTo(dst, seg.dstPort, src, seg.srcPort);
+    if (record !== undefined) return this.#timeWaitInput(now, record, seg, iface, trusted);
     const local: Endpoint = { address: dst, port: seg.dstPort };
     const remote: Endpoint = { address: src, port: seg.srcPort };
     const listener = this.#table.findListener(dst, seg.dstPort);
@@ -987,6 +1005,42 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     // the incoming segment is discarded." resetFor says what, if anything, answers it.
     this.#drop('no-socket');
     this.#reset(local, remote, seg, iface);
+  }
+
+  /** A segment for a socket pair in TIME-WAIT: the record answers it (an ACK goes out with the control packets). */
+  #timeWaitInput(now: Instant, record: TimeWait, seg: TcpRepr, iface: string, trusted: boolean): void {
+    const dropped = record.handleSegment(now, seg);
+    if (dropped !== undefined) this.#drop(dropped);
+    const ack = record.pollTransmit(now);
+    if (ack !== undefined) {
+      const packet = tcpDatagram(record.local.address, record.remote.address, ack, this.#nextIpId(), !trusted);
+      this.#reply(this.#routeBack(record.remote.address, iface), packet);
+    }
+    this.#timeWaitActivity(record);
+  }
+
+  /** Re-files a TIME-WAIT record's timer, or forgets the record once it is CLOSED. */
+  #timeWaitActivity(record: TimeWait): void {
+    if (record.state === 'CLOSED') {
+      this.#table.removeTimeWait(record);
+      this.#timeWaitTimers.set(record, undefined);
+    } else {
+      this.#timeWaitTimers.set(record, record.pollTimeout());
+    }
+  }
+
+  /**
+   * A connection in TIME-WAIT that has sent its last segment: if its application has nothing
+   * left to read, it hands the socket pair over to a compact record (see the module doc).
+   */
+  #retire(entry: ConnectionEntry): void {
+    if (entry.listener !== undefined || entry.ready) return;
+    const record = entry.connection.retire();
+    if (record === undefined) return;
+    this.#collectEvents(entry);
+    record.iface = entry.iface;
+    this.#table.addTimeWait(record);
+    this.#timeWaitActivity(record);
   }
 
   /** A segment at a listener: RFC 9293 3.10.7.2. */
@@ -1329,6 +1383,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
         entry.ready = false;
         this.#collectEvents(entry);
         if (!entry.removed) this.#timers.set(entry, connection.pollTimeout());
+        if (connection.state === 'TIME-WAIT') this.#retire(entry);
         continue;
       }
       // Round robin: one segment per turn, then to the back of the queue.
@@ -1349,8 +1404,10 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     const version = packet[0]! >>> 4;
     const protocol = version === 4 ? packet[9] : packet[6];
     if (protocol === IpProtocol.Tcp) {
+      // The host's TCP control packets: resets, and the ACKs of TIME-WAIT records.
       this.#stats.tcp.segmentsOut++;
-      this.#stats.tcp.resetsSent++; // the only TCP control packet the host builds is a reset
+      const flags = packet[(version === 4 ? (packet[0]! & 0x0f) * 4 : 40) + 13]!;
+      if (flags & TcpFlags.RST) this.#stats.tcp.resetsSent++;
     } else if (protocol === IpProtocol.Icmp && version === 4) {
       // The host's own packets: no IPv4 options, no IPv6 extension headers.
       this.#stats.icmp.out[countedTypeNumber(4, packet[20]!)]++;

@@ -19,10 +19,11 @@
 import { ipEquals, ipv4Number } from '../wire/address.js';
 import type { DeadlineOwner } from './deadlines.js';
 import { endpointKey, formatSocketPair } from './endpoint.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, SocketPair } from './endpoint.js';
 import { isUnspecified, unspecifiedAddress } from './interfaces.js';
 import type { TcpConnection } from './tcp/connection.js';
 import type { TcpListener } from './tcp/listener.js';
+import type { TimeWait } from './tcp/time-wait.js';
 
 /** What the host keeps for each connection. */
 export interface ConnectionEntry extends DeadlineOwner {
@@ -44,40 +45,102 @@ export interface ConnectionEntry extends DeadlineOwner {
 const WILDCARD_V4 = unspecifiedAddress(4);
 const WILDCARD_V6 = unspecifiedAddress(16);
 
-/** Connections and listeners of one host. */
+/**
+ * Items by their socket pair: the two ports and a salted hash of the remote address
+ * (`connectionKey`), the lookup every segment makes, with no string to build. A key is nearly
+ * always one item; several share it only when their addresses differ, and are then told apart
+ * by comparing the address bytes. The address is in the key so that a flood of SYNs from many
+ * (spoofed) addresses and one source port does not pile into one bucket and make every lookup
+ * a walk; the salt keeps the colliding addresses unknown.
+ */
+class PairIndex<T> {
+  readonly #buckets = new Map<number, T | T[]>();
+  readonly #salt: number;
+  readonly #pairOf: (item: T) => SocketPair;
+
+  constructor(salt: number, pairOf: (item: T) => SocketPair) {
+    this.#salt = salt;
+    this.#pairOf = pairOf;
+  }
+
+  /** The most items that share one bucket. */
+  get largestBucket(): number {
+    let largest = 0;
+    for (const found of this.#buckets.values()) largest = Math.max(largest, Array.isArray(found) ? found.length : 1);
+    return largest;
+  }
+
+  get(localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): T | undefined {
+    const found = this.#buckets.get(connectionKey(localPort, remotePort, remoteAddress, this.#salt));
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return this.#is(found, localAddress, remoteAddress) ? found : undefined;
+    for (const item of found) if (this.#is(item, localAddress, remoteAddress)) return item;
+    return undefined;
+  }
+
+  add(item: T): void {
+    const { local, remote } = this.#pairOf(item);
+    const key = connectionKey(local.port, remote.port, remote.address, this.#salt);
+    const found = this.#buckets.get(key);
+    if (found === undefined) this.#buckets.set(key, item);
+    else if (Array.isArray(found)) found.push(item);
+    else this.#buckets.set(key, [found, item]);
+  }
+
+  remove(item: T): void {
+    const { local, remote } = this.#pairOf(item);
+    const key = connectionKey(local.port, remote.port, remote.address, this.#salt);
+    const found = this.#buckets.get(key);
+    if (found === item) {
+      this.#buckets.delete(key);
+    } else if (Array.isArray(found)) {
+      const rest = found.filter((e) => e !== item);
+      this.#buckets.set(key, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+
+  /** True when `item` has exactly these local and remote addresses. */
+  #is(item: T, local: Uint8Array, remote: Uint8Array): boolean {
+    const pair = this.#pairOf(item);
+    return ipEquals(pair.remote.address, remote) && ipEquals(pair.local.address, local);
+  }
+}
+
+/** Connections, TIME-WAIT records and listeners of one host. */
 export class SocketTable {
   /** Every connection, in the order added (what `connections()` walks). */
   readonly #connections = new Set<ConnectionEntry>();
+  readonly #connectionsByPair: PairIndex<ConnectionEntry>;
   /**
-   * The same connections by their two ports and a salted hash of the remote address
-   * (`connectionKey`): the lookup every segment makes, with no string to build. A key is
-   * nearly always one connection; several share it only when their addresses differ, and are
-   * then told apart by comparing the address bytes. The address is in the key so that a flood
-   * of SYNs from many (spoofed) addresses and one source port does not pile into one bucket
-   * and make every lookup a walk; the salt keeps the colliding addresses unknown.
+   * Socket pairs in TIME-WAIT whose connection has been retired (`TcpConnection.retire`): they
+   * answer segments and hold their pair (and local port) like a connection, in a compact record.
    */
-  readonly #byPorts = new Map<number, ConnectionEntry | ConnectionEntry[]>();
-  readonly #salt: number;
+  readonly #timeWaits = new Set<TimeWait>();
+  readonly #timeWaitsByPair: PairIndex<TimeWait>;
 
   /** `salt`: a secret 32-bit value (the host draws it from its seed) mixed into the bucket keys. */
   constructor(salt = 0) {
-    this.#salt = salt | 0;
+    this.#connectionsByPair = new PairIndex(salt | 0, (entry) => entry.connection);
+    this.#timeWaitsByPair = new PairIndex(salt | 0, (record) => record);
   }
-  /** How many connections use each local port (for a listener on port 0, which wants an unused one). */
+  /** How many connections and TIME-WAIT records use each local port (for a listener on port 0, which wants an unused one). */
   readonly #localPortUse = new Map<number, number>();
   readonly #listeners = new Map<string, TcpListener>();
   readonly #listenersByPort = new Map<number, Set<TcpListener>>();
 
-  /** Number of connections in the table. */
+  /** Number of connections in the table (TIME-WAIT records not counted). */
   get connectionCount(): number {
     return this.#connections.size;
   }
 
+  /** Number of retired connections in TIME-WAIT. */
+  get timeWaitCount(): number {
+    return this.#timeWaits.size;
+  }
+
   /** The most connections that share one bucket (for tests: a lookup walks at most this many). */
   get largestBucket(): number {
-    let largest = 0;
-    for (const found of this.#byPorts.values()) largest = Math.max(largest, Array.isArray(found) ? found.length : 1);
-    return largest;
+    return this.#connectionsByPair.largestBucket;
   }
 
   /** The connection with this exact socket pair. */
@@ -87,16 +150,18 @@ export class SocketTable {
 
   /** {@link connection} with the four parts given apart (no endpoint objects for each segment). */
   connectionTo(localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): ConnectionEntry | undefined {
-    const found = this.#byPorts.get(connectionKey(localPort, remotePort, remoteAddress, this.#salt));
-    if (found === undefined) return undefined;
-    if (!Array.isArray(found)) return sameAddresses(found, localAddress, remoteAddress) ? found : undefined;
-    for (const entry of found) if (sameAddresses(entry, localAddress, remoteAddress)) return entry;
-    return undefined;
+    return this.#connectionsByPair.get(localAddress, localPort, remoteAddress, remotePort);
   }
 
-  /** True when a connection uses this exact socket pair. */
+  /** The TIME-WAIT record of this exact socket pair (looked up when no connection has it). */
+  timeWaitTo(localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): TimeWait | undefined {
+    return this.#timeWaits.size === 0 ? undefined : this.#timeWaitsByPair.get(localAddress, localPort, remoteAddress, remotePort);
+  }
+
+  /** True when a connection or a TIME-WAIT record uses this exact socket pair. */
   hasConnection(local: Endpoint, remote: Endpoint): boolean {
-    return this.connection(local, remote) !== undefined;
+    return this.connection(local, remote) !== undefined
+      || this.timeWaitTo(local.address, local.port, remote.address, remote.port) !== undefined;
   }
 
   /** Every connection, in the order they were added. */
@@ -104,34 +169,46 @@ export class SocketTable {
     return this.#connections.values();
   }
 
+  /** Every TIME-WAIT record, in the order they were added. */
+  timeWaits(): IterableIterator<TimeWait> {
+    return this.#timeWaits.values();
+  }
+
   /** Adds a connection; its socket pair must be free (else it throws). */
   addConnection(entry: ConnectionEntry): void {
     const { local, remote } = entry.connection;
     if (this.hasConnection(local, remote)) throw new Error(`socket pair already in the table: ${formatSocketPair(entry.connection)}`);
     this.#connections.add(entry);
-    this.#localPortUse.set(local.port, (this.#localPortUse.get(local.port) ?? 0) + 1);
-    const pair = connectionKey(local.port, remote.port, remote.address, this.#salt);
-    const found = this.#byPorts.get(pair);
-    if (found === undefined) this.#byPorts.set(pair, entry);
-    else if (Array.isArray(found)) found.push(entry);
-    else this.#byPorts.set(pair, [found, entry]);
+    this.#usePort(local.port, 1);
+    this.#connectionsByPair.add(entry);
   }
 
   /** Removes a connection (only if the table still holds this very entry). */
   removeConnection(entry: ConnectionEntry): void {
     if (!this.#connections.delete(entry)) return;
-    const { local, remote } = entry.connection;
-    const n = (this.#localPortUse.get(local.port) ?? 1) - 1;
-    if (n === 0) this.#localPortUse.delete(local.port);
-    else this.#localPortUse.set(local.port, n);
-    const pair = connectionKey(local.port, remote.port, remote.address, this.#salt);
-    const found = this.#byPorts.get(pair);
-    if (found === entry) {
-      this.#byPorts.delete(pair);
-    } else if (Array.isArray(found)) {
-      const rest = found.filter((e) => e !== entry);
-      this.#byPorts.set(pair, rest.length === 1 ? rest[0]! : rest);
-    }
+    this.#usePort(entry.connection.local.port, -1);
+    this.#connectionsByPair.remove(entry);
+  }
+
+  /** Adds a TIME-WAIT record; its socket pair must be free (its connection removed first), else it throws. */
+  addTimeWait(record: TimeWait): void {
+    if (this.hasConnection(record.local, record.remote)) throw new Error(`socket pair already in the table: ${formatSocketPair(record)}`);
+    this.#timeWaits.add(record);
+    this.#usePort(record.local.port, 1);
+    this.#timeWaitsByPair.add(record);
+  }
+
+  /** Removes a TIME-WAIT record (only if the table holds it). */
+  removeTimeWait(record: TimeWait): void {
+    if (!this.#timeWaits.delete(record)) return;
+    this.#usePort(record.local.port, -1);
+    this.#timeWaitsByPair.remove(record);
+  }
+
+  #usePort(port: number, change: 1 | -1): void {
+    const n = (this.#localPortUse.get(port) ?? 0) + change;
+    if (n <= 0) this.#localPortUse.delete(port);
+    else this.#localPortUse.set(port, n);
   }
 
   /** The listener for a segment to `address`:`port`: a specific one first, then the wildcard of its family. */
@@ -200,7 +277,6 @@ export class SocketTable {
   }
 }
 
-/** Both ports in one 32-bit integer (a small-integer Map key): unique per pair of ports. */
 /**
  * The bucket of a connection: its two ports (32 bits) and 21 bits of a salted multiplicative
  * hash of the remote address (all of an IPv6 address folded into 32 bits first), in one exact
@@ -211,12 +287,6 @@ function connectionKey(localPort: number, remotePort: number, remoteAddress: Uin
   for (let at = 4; at + 4 <= remoteAddress.length; at += 4) folded ^= ipv4Number(remoteAddress, at);
   const hash = Math.imul(folded ^ salt, 0x9e3779b1) >>> 11;
   return (((localPort << 16) | remotePort) >>> 0) + hash * 0x1_0000_0000;
-}
-
-/** True when `entry`'s connection has exactly these local and remote addresses. */
-function sameAddresses(entry: ConnectionEntry, local: Uint8Array, remote: Uint8Array): boolean {
-  const c = entry.connection;
-  return ipEquals(c.remote.address, remote) && ipEquals(c.local.address, local);
 }
 
 function listenerKeys(listener: TcpListener): string[] {

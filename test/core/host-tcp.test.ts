@@ -443,3 +443,74 @@ describe('Host: loopback without a driver', () => {
     });
   }
 });
+
+describe('Host: TIME-WAIT after the connection retires', () => {
+  /** The server closes first; returns once the client's end is CLOSED (the server's is in TIME-WAIT), with the client's FIN as sent. */
+  function serverClosesFirst(): { a: Host; b: Host; net: BackToBack; client: TcpConnection; server: TcpConnection; bEvents: HostEvent[]; clientFin: Uint8Array } {
+    const { a, b, net } = pair();
+    const listener = listen(b, 8080);
+    const client = connect(a, net.now, B, 8080);
+    let server: TcpConnection | undefined;
+    let clientFin: Uint8Array | undefined;
+    net.filter = (packet, from) => {
+      if (from === a && (readPacket(packet).tcp!.flags & TcpFlags.FIN) !== 0) clientFin = packet.slice();
+      return true;
+    };
+    const bEvents: HostEvent[] = [];
+    net.run(() => client.state === 'CLOSED', () => {
+      bEvents.push(...events(b));
+      events(a);
+      if (server === undefined && (server = listener.accept()) !== undefined) {
+        server.send(net.now, bytes(5000, 3));
+        server.close(net.now);
+      }
+      for (let c = client.recv(net.now); c !== undefined; c = client.recv(net.now)) { /* read it all */ }
+      if (client.state === 'CLOSE-WAIT') client.close(net.now);
+    });
+    net.filter = undefined;
+    bEvents.push(...events(b));
+    return { a, b, net, client, server: server!, bEvents, clientFin: clientFin! };
+  }
+
+  test('the application hears "closed" at once; the socket pair stays listed in TIME-WAIT for 2 MSL, then leaves no timer', () => {
+    const { b, net, client, server, bEvents } = serverClosesFirst();
+    assert.ok(net.now < seconds(1), 'the exchange took well under a second');
+    assert.equal(server.state, 'CLOSED');
+    assert.deepEqual(eventTypes(bEvents, server).filter((t) => t !== 'readable' && t !== 'writable'), ['peer-closed', 'closed']);
+    const rows = connectionRows(b);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.state, 'TIME-WAIT');
+    assert.deepEqual([rows[0]!.local.port, rows[0]!.remote.port, rows[0]!.iface], [8080, client.local.port, 'eth0']);
+    assert.equal(b.stats.tcp.established, 0);
+    const until = b.pollTimeout();
+    assert.ok(until !== undefined && until >= seconds(60) && until < seconds(61), `the 2 MSL timer: ${until}`);
+    net.run(() => connectionRows(b).length === 0);
+    assert.equal(net.now, until, 'the row leaves when 2 MSL has run out');
+    assert.equal(b.pollTimeout(), undefined);
+  });
+
+  test('a retransmitted FIN draws an ACK (not a reset) and restarts 2 MSL; a SYN on the pair draws a challenge ACK, not a connection', () => {
+    const { b, net, clientFin } = serverClosesFirst();
+    const fin = readPacket(clientFin).tcp!;
+    const before = b.stats;
+    const at = seconds(30);
+    b.handle(at, clientFin, 'eth0');
+    const out = drain(b, at).map((t) => readPacket(t.packet).tcp!);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.flags, TcpFlags.ACK);
+    assert.equal(out[0]!.ackNumber, (fin.seqNumber + 1) >>> 0);
+    assert.equal(out[0]!.seqNumber, fin.ackNumber);
+    const after = b.stats;
+    assert.equal(after.tcp.segmentsOut, before.tcp.segmentsOut + 1);
+    assert.equal(after.tcp.resetsSent, before.tcp.resetsSent);
+    assert.equal(b.pollTimeout(), at + seconds(60));
+    b.handle(at, tcpPacket(A, B, { srcPort: fin.srcPort, dstPort: 8080, seqNumber: (fin.seqNumber + 100_000) >>> 0, flags: TcpFlags.SYN, window: 65535 }), 'eth0');
+    const answer = drain(b, at).map((t) => readPacket(t.packet).tcp!);
+    assert.deepEqual(answer.map((s) => s.flags), [TcpFlags.ACK], 'a challenge ACK (RFC 5961 4)');
+    assert.equal(connectionRows(b).length, 1);
+    assert.equal(connectionRows(b)[0]!.state, 'TIME-WAIT');
+    net.now = at;
+    net.run(() => connectionRows(b).length === 0);
+    assert.equal(net.now, at + seconds(60));
+  });
+});

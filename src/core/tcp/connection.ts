@@ -30,6 +30,7 @@ import { handleSegmentArrival, sanitize } from './segment-arrival.js';
 import type { SegmentDrop } from './segment-arrival.js';
 import { nextSegment, updateSenderTimers } from './send.js';
 import { Tcb, type TcbParams } from './tcb.js';
+import { TimeWait } from './time-wait.js';
 import { runExpiredTimers } from './timeouts.js';
 import type { TimerKind } from './timers.js';
 import type { TcpConnectionInfo, TcpEvent, TcpState } from './types.js';
@@ -300,6 +301,23 @@ export class TcpConnection {
     tcb.receiveBuffer.clear();
     updateSenderTimers(tcb, now);
     this.#onApplicationCall();
+  }
+
+  /**
+   * Hands TIME-WAIT over to a compact record, as Linux does with its `tcp_timewait_sock`: the
+   * returned {@link TimeWait} answers the peer for the rest of the 2 MSL exactly as this
+   * connection would, in a few hundred bytes instead of a whole TCB. Only when nothing is left
+   * for the owner: TIME-WAIT, no unread bytes, no event not yet polled, nothing to send.
+   * Otherwise returns undefined and changes nothing. The connection itself is then over: it is
+   * CLOSED, its buffers are released, and 'closed' follows.
+   */
+  retire(): TimeWait | undefined {
+    const tcb = this.#tcb;
+    if (tcb.state !== 'TIME-WAIT' || tcb.receiveBuffer.length > 0 || tcb.events.length > 0
+        || tcb.ackNow || tcb.replies.length > 0 || tcb.ackPoints.length > 0 || tcb.dupAcksOwed > 0) return undefined;
+    const record = new TimeWait(tcb);
+    tcb.enterClosed();
+    return record;
   }
 
   /** Nagle's algorithm off (true) or on (false) (RFC 9293 3.7.4). */

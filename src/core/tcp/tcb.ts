@@ -802,6 +802,11 @@ export class Tcb {
     });
   }
 
+  /** Where the RFC 5961 7 budget stands: a TIME-WAIT record (`time-wait.ts`) takes it over. */
+  get challengeBudget(): { readonly limit: number; readonly windowStart: Instant; readonly count: number } {
+    return { limit: this.#challengeAckLimit, windowStart: this.#challengeWindowStart, count: this.#challengeAcks };
+  }
+
   /** RFC 5961 challenge ACK, within the RFC 5961 7 budget. */
   challengeAck(now: Instant): void {
     if (now - this.#challengeWindowStart >= seconds(1)) {

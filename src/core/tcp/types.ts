@@ -37,7 +37,11 @@ export type TcpEvent =
   | { readonly type: 'peer-closed' }
   /** The connection failed; it is now CLOSED. */
   | { readonly type: 'error'; readonly error: TcpError }
-  /** The connection reached CLOSED (after TIME-WAIT, LAST-ACK, an error or an abort); it can be forgotten. */
+  /**
+   * The connection reached CLOSED (after TIME-WAIT, LAST-ACK, an error or an abort, or when
+   * its owner retired it in TIME-WAIT: `TcpConnection.retire`, which the host does as soon
+   * as nothing is left to read); it can be forgotten.
+   */
   | { readonly type: 'closed' };
 
 /** Keepalive settings (RFC 1122 4.2.3.6: off by default, idle at least two hours by default). */
