@@ -42,7 +42,10 @@
  * 'closed') and keeps a compact `TimeWait` record for the rest of the 2 MSL, as Linux keeps a
  * `tcp_timewait_sock`: it answers the peer as the connection would, holds the socket pair,
  * and is listed by `sockets()`, at a few hundred bytes instead of a whole TCB. A server that
- * closes first holds one per connection it served in the last minute.
+ * closes first holds one per connection it served in the last minute. A SYN that opens a
+ * new incarnation of the pair (RFC 6191: a newer timestamp, or a sequence number beyond the
+ * old one) ends the record at once and goes to the listener, with an ISS beyond the old
+ * SND.NXT, as Linux does: a client that reuses its port is not made to wait out 2 MSL.
  *
  * ICMP errors the host sends (port unreachable, reassembly time exceeded) obey RFC 1122
  * 3.2.2 / RFC 4443 2.4(e) (`mayAnswerWithIcmpError`) and a host-wide token bucket of 1000
@@ -61,6 +64,7 @@ import { ipv4Fault, parseIpv4 } from '../wire/ipv4.js';
 import { Ipv6Packet, parseIpv6 } from '../wire/ipv6.js';
 import { TcpFlags, parseTcp } from '../wire/tcp.js';
 import type { TcpRepr } from '../wire/tcp.js';
+import type { SeqNumber } from '../wire/seq.js';
 import { parseUdp } from '../wire/udp.js';
 import { DeadlineHeap } from './deadlines.js';
 import type { Endpoint } from './endpoint.js';
@@ -996,10 +1000,16 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       return;
     }
     const record = this.#table.timeWaitTo(dst, seg.dstPort, src, seg.srcPort);
-    if (record !== undefined) return this.#timeWaitInput(now, record, seg, iface, trusted);
     const local: Endpoint = { address: dst, port: seg.dstPort };
     const remote: Endpoint = { address: src, port: seg.srcPort };
     const listener = this.#table.findListener(dst, seg.dstPort);
+    if (record !== undefined) {
+      // RFC 6191: a new incarnation's SYN ends TIME-WAIT at once, if a listener takes it.
+      if (!(listener !== undefined && listener.hasRoom() && record.reopens(seg))) return this.#timeWaitInput(now, record, seg, iface, trusted);
+      this.#table.removeTimeWait(record);
+      this.#timeWaitTimers.set(record, undefined);
+      return this.#listenInput(now, listener, local, remote, seg, iface, record.reopenIss);
+    }
     if (listener !== undefined) return this.#listenInput(now, listener, local, remote, seg, iface);
     // RFC 9293 3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist), then all data in
     // the incoming segment is discarded." resetFor says what, if anything, answers it.
@@ -1044,7 +1054,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   }
 
   /** A segment at a listener: RFC 9293 3.10.7.2. */
-  #listenInput(now: Instant, listener: TcpListener, local: Endpoint, remote: Endpoint, seg: TcpRepr, iface: string): void {
+  #listenInput(now: Instant, listener: TcpListener, local: Endpoint, remote: Endpoint, seg: TcpRepr, iface: string, iss?: SeqNumber): void {
     switch (listenAction(seg)) {
       case 'ignore':
       case 'drop':
@@ -1061,7 +1071,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     const slot: { entry?: ConnectionEntry } = {};
     const connection = TcpConnection.accept({
       config: this.tcpConfig, local, remote, now,
-      iss: this.#isn.isn(now, local, remote),
+      iss: iss ?? this.#isn.isn(now, local, remote),
       tsOffset: this.#tsOffsets.hash(local, remote),
       mss: mssForMtu(route.mtu, remote.address.length === 4 ? 4 : 16),
       onApplicationCall: () => { if (slot.entry) this.#afterActivity(slot.entry); },

@@ -489,7 +489,7 @@ describe('Host: TIME-WAIT after the connection retires', () => {
     assert.equal(b.pollTimeout(), undefined);
   });
 
-  test('a retransmitted FIN draws an ACK (not a reset) and restarts 2 MSL; a SYN on the pair draws a challenge ACK, not a connection', () => {
+  test('a retransmitted FIN draws an ACK (not a reset) and restarts 2 MSL; an old SYN on the pair draws a challenge ACK, not a connection', () => {
     const { b, net, clientFin } = serverClosesFirst();
     const fin = readPacket(clientFin).tcp!;
     const before = b.stats;
@@ -504,7 +504,8 @@ describe('Host: TIME-WAIT after the connection retires', () => {
     assert.equal(after.tcp.segmentsOut, before.tcp.segmentsOut + 1);
     assert.equal(after.tcp.resetsSent, before.tcp.resetsSent);
     assert.equal(b.pollTimeout(), at + seconds(60));
-    b.handle(at, tcpPacket(A, B, { srcPort: fin.srcPort, dstPort: 8080, seqNumber: (fin.seqNumber + 100_000) >>> 0, flags: TcpFlags.SYN, window: 65535 }), 'eth0');
+    // Behind RCV.NXT, so not a new incarnation (RFC 6191): it may be an old duplicate.
+    b.handle(at, tcpPacket(A, B, { srcPort: fin.srcPort, dstPort: 8080, seqNumber: (fin.seqNumber - 100_000) >>> 0, flags: TcpFlags.SYN, window: 65535 }), 'eth0');
     const answer = drain(b, at).map((t) => readPacket(t.packet).tcp!);
     assert.deepEqual(answer.map((s) => s.flags), [TcpFlags.ACK], 'a challenge ACK (RFC 5961 4)');
     assert.equal(connectionRows(b).length, 1);
@@ -512,5 +513,28 @@ describe('Host: TIME-WAIT after the connection retires', () => {
     net.now = at;
     net.run(() => connectionRows(b).length === 0);
     assert.equal(net.now, at + seconds(60));
+  });
+
+  test('a new connection from the same port reopens the pair at once (RFC 6191), its ISS a window beyond the old SND.NXT', () => {
+    const { a, b, net, client, clientFin } = serverClosesFirst();
+    const fin = readPacket(clientFin).tcp!;
+    const listener = b.sockets().find((s) => s.kind === 'listener');
+    assert.ok(listener);
+    net.now += 5000; // a few milliseconds: the client's timestamp clock has moved on
+    let synAck: number | undefined;
+    net.filter = (packet, from) => {
+      const seg = readPacket(packet).tcp!;
+      if (from === b && (seg.flags & TcpFlags.SYN) !== 0) synAck = seg.seqNumber;
+      return true;
+    };
+    const again = a.tcpConnect(net.now, { remote: { address: ip(B), port: 8080 }, local: { port: client.local.port } });
+    assert.ok(again.ok);
+    const start = net.now;
+    net.run(() => again.connection.state === 'ESTABLISHED');
+    assert.equal(net.now, start, 'no retransmission, no wait');
+    assert.equal(synAck, (fin.ackNumber + 65537) >>> 0);
+    assert.ok(!connectionRows(b).some((row) => row.state === 'TIME-WAIT'), 'the TIME-WAIT row is gone');
+    assert.equal(a.stats.tcp.resetsSent + b.stats.tcp.resetsSent, 0);
+    assert.equal(a.stats.tcp.retransmissions, 0);
   });
 });

@@ -24,7 +24,8 @@ import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { SackBlock, TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
-import { PAWS_IDLE_LIMIT, timestampsOptions, tsBefore, tsClock } from './options.js';
+import { PAWS_IDLE_LIMIT, findTimestamps, timestampsOptions, tsBefore, tsClock } from './options.js';
+import type { TimestampValues } from './options.js';
 import { isAcceptable, sanitize } from './segment-arrival.js';
 import type { Incoming, SegmentDrop } from './segment-arrival.js';
 import { MAX_WINDOW } from './tcb.js';
@@ -34,6 +35,8 @@ import type { TcpConnectionInfo } from './types.js';
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+/** Where `reopens` reads a SYN's timestamps (it never re-enters). */
+const SYN_TIMESTAMPS: TimestampValues = { tsVal: 0, tsEcr: 0 };
 
 /** A connection in TIME-WAIT, reduced to what that state still uses. */
 export class TimeWait {
@@ -182,6 +185,38 @@ export class TimeWait {
     // Text and FIN: "This should not occur since a FIN has been received from the remote side.
     // Ignore" (a retransmitted FIN lies before RCV.NXT and was answered above).
     return undefined;
+  }
+
+  /**
+   * True when `repr` is a connection request that may reopen the socket pair now (RFC 6191,
+   * which RFC 9293 3.10.7.4 points to for TIME-WAIT; RFC 1122 4.2.2.13): a SYN (no ACK, no
+   * RST) whose timestamp is newer than TS.Recent — or as new with a higher sequence number —
+   * when the connection used timestamps and the SYN carries one; else whose sequence number is
+   * beyond RCV.NXT. Such a SYN cannot be an old duplicate of the connection that ended. The
+   * owner then forgets this record and hands the SYN to its listener, with an initial sequence
+   * number from {@link reopenIss}. Any other SYN gets the TIME-WAIT answer (`handleSegment`:
+   * RFC 5961's challenge ACK).
+   */
+  reopens(repr: TcpRepr): boolean {
+    if (this.state === 'CLOSED') return false;
+    const flags = Number(repr.flags) & 0xff;
+    if ((flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) !== TcpFlags.SYN) return false;
+    const seq = Number(repr.seqNumber) >>> 0;
+    if (this.#tsEnabled && Array.isArray(repr.options) && findTimestamps(repr.options, SYN_TIMESTAMPS)) {
+      if (tsBefore(this.#tsRecent, SYN_TIMESTAMPS.tsVal)) return true;
+      return SYN_TIMESTAMPS.tsVal === this.#tsRecent >>> 0 && seqGt(seq, this.#rcvNxt);
+    }
+    return seqGt(seq, this.#rcvNxt);
+  }
+
+  /**
+   * The initial sequence number of the incarnation that reopens the pair: beyond anything this
+   * one sent, by more than any window it could have offered (RFC 1122 4.2.2.13 (1): "larger
+   * than the largest sequence number it used on the previous connection incarnation"; Linux
+   * takes SND.NXT + 65535 + 2 as well), so no old segment of ours is taken for a new one.
+   */
+  get reopenIss(): SeqNumber {
+    return seqAdd(this.#sndMax, 65535 + 2);
   }
 
   /** The ACK owed, if any. */

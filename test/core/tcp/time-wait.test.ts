@@ -176,6 +176,32 @@ describe('TcpConnection.retire', () => {
   });
 });
 
+describe('TimeWait.reopens (RFC 6191)', () => {
+  const syn = (seq: number, options: TcpOption[] = []): TcpRepr => fromPeer({ seq, ack: 0, flags: SYN, options });
+  test('with timestamps: a newer TSval reopens; an equal one only with a higher sequence number; an older one never', () => {
+    const record = timeWaitAfterExchange({ peerTsVal: PEER_TS }).retire()!;
+    const recent = (PEER_TS + 3) >>> 0; // TS.Recent: the TSval of the peer's FIN
+    assert.equal(record.reopens(syn(r(0), tsOptions((recent + 1) >>> 0, 0))), true, 'newer, even with an old sequence number');
+    assert.equal(record.reopens(syn(r(1000), tsOptions(recent, 0))), true, 'as new, beyond RCV.NXT');
+    assert.equal(record.reopens(syn(r(302), tsOptions(recent, 0))), false, 'as new, at RCV.NXT');
+    assert.equal(record.reopens(syn(r(1000), tsOptions((recent - 1) >>> 0, 0))), false, 'older: an old duplicate');
+    assert.equal(record.reopens(syn(r(1000))), true, 'no timestamps on the new incarnation: by sequence number');
+    assert.equal(record.reopens(syn(r(100))), false);
+  });
+
+  test('without timestamps: only a SYN beyond RCV.NXT; never a SYN,ACK or a RST; the new ISS lies a window beyond SND.NXT', () => {
+    const record = timeWaitAfterExchange({}).retire()!;
+    assert.equal(record.reopens(syn(r(303))), true);
+    assert.equal(record.reopens(syn(r(302))), false);
+    assert.equal(record.reopens(syn(r(-5))), false);
+    assert.equal(record.reopens(fromPeer({ seq: r(1000), flags: SYN | ACK })), false);
+    assert.equal(record.reopens(fromPeer({ seq: r(1000), flags: SYN | RST })), false);
+    assert.equal(record.reopenIss, l(302 + 65537));
+    record.handleSegment(0, fromPeer({ seq: r(302), flags: RST }));
+    assert.equal(record.reopens(syn(r(1000))), false, 'not once CLOSED');
+  });
+});
+
 /** Our ACK in TIME-WAIT after the 300-byte exchange: SEQ=l(302), ACK=r(302), the window as the last ACK offered it (300 bytes read left it short of the threshold to move). */
 function fromPeerAck(): TcpRepr {
   return { ...fromPeer(), srcPort: 80, dstPort: 49500, seqNumber: l(302), ackNumber: r(302), flags: ACK, window: 7891 };
