@@ -15,6 +15,7 @@ import { totalDrops } from '../../src/core/stats.js';
 import type { UdpSocketInfo } from '../../src/core/udp/socket.js';
 import { seconds } from '../../src/time/instant.js';
 import { FUZZ_RUNS } from '../support/runs.js';
+import { bytesUpTo } from '../support/arbitraries.js';
 import { BackToBack, events, ip, makeHost } from './support.js';
 import { bind, fragment, icmpv4Packet, icmpv6Packet, pattern } from './udp-support.js';
 import { fixChecksums } from '../support/checksums.js';
@@ -107,7 +108,7 @@ describe('Host: fuzzing UDP, ICMP and fragments', () => {
       index: fc.nat({ max: interesting.length - 1 }),
       flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 6 }),
       cut: fc.option(fc.nat(), { nil: undefined, freq: 4 }),
-      extra: fc.uint8Array({ maxLength: 16 }),
+      extra: bytesUpTo(16),
       fixUp: fc.boolean(),
       toA: fc.boolean(),
     });

@@ -13,6 +13,7 @@ import { totalDrops } from '../../src/core/stats.js';
 import type { TcpConnection } from '../../src/core/tcp/connection.js';
 import type { TcpListener } from '../../src/core/tcp/listener.js';
 import { FUZZ_RUNS } from '../support/runs.js';
+import { bytesUpTo } from '../support/arbitraries.js';
 import { BackToBack, events, ip, makeHost } from './support.js';
 import { fixChecksums } from '../support/checksums.js';
 
@@ -59,7 +60,7 @@ describe('Host: fuzzing handle()', () => {
   };
 
   test('random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), (bytes, fix) => {
+    fc.assert(fc.property(bytesUpTo(120), fc.boolean(), (bytes, fix) => {
       check(b, fix ? fixChecksums(bytes) : bytes);
     }), { numRuns: FUZZ_RUNS });
   });
@@ -67,7 +68,8 @@ describe('Host: fuzzing handle()', () => {
   test('random bytes after a valid IPv4 or IPv6 header for us', () => {
     const v4 = recorded.find((p) => p[0]! >>> 4 === 4 && p[16] === 10 && p[19] === 2)!;
     const v6 = recorded.find((p) => p[0]! >>> 4 === 6 && p[39] === 2)!;
-    fc.assert(fc.property(fc.boolean(), fc.uint8Array({ maxLength: 80 }), fc.constantFrom(1, 6, 17, 58, 99), (six, tail, protocol) => {
+    // Tails up to 100 bytes: a TCP header with 40 bytes of options, or an ICMP error quoting an IPv4 header with options.
+    fc.assert(fc.property(fc.boolean(), bytesUpTo(100), fc.constantFrom(1, 6, 17, 58, 99), (six, tail, protocol) => {
       const head = (six ? v6 : v4).slice(0, six ? 40 : 20);
       const p = new Uint8Array(head.length + tail.length);
       p.set(head);
@@ -83,7 +85,7 @@ describe('Host: fuzzing handle()', () => {
       // Mostly in the TCP header and data (past the IP header), sometimes anywhere.
       flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean()), { maxLength: 6 }),
       cut: fc.option(fc.nat(), { nil: undefined, freq: 4 }),
-      extra: fc.uint8Array({ maxLength: 16 }),
+      extra: bytesUpTo(16),
       fix: fc.constantFrom('none', 'checksums', 'lengths-and-checksums'),
       toClient: fc.boolean(),
     });

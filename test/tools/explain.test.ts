@@ -513,7 +513,8 @@ describe('l4 explain never throws', () => {
       assert.ok(read.ok);
       records.push(...read.capture.records);
     }
-    fc.assert(fc.property(fc.array(mutationOf(records.length), { minLength: 1, maxLength: 60 }), (mutations) => {
+    // size 'max': captures of up to 60 frames; fast-check's default size stopped at 12, too few for a conversation to go far.
+    fc.assert(fc.property(fc.array(mutationOf(records.length), { minLength: 1, maxLength: 60, size: 'max' }), (mutations) => {
       const mutated = mutations.map((m, i): CaptureRecord => {
         const seed = records[m.index]!;
         const data = m.apply(seed.data);

@@ -8,6 +8,7 @@ import { formatTimestamp, MAX_CAPTURED_LENGTH } from '../../src/wire/pcap.js';
 import type { CaptureResult } from '../../src/wire/pcap.js';
 import { readCapture } from '../../src/wire/capture.js';
 import { FUZZ_RUNS, ROUND_TRIP_RUNS } from '../support/runs.js';
+import { bytesUpTo } from '../support/arbitraries.js';
 
 /*
  * Fixtures (test/fixtures/pcap/), captured on loopback while ping ran:
@@ -369,14 +370,16 @@ describe('pcapng reader: never throws', () => {
   }
 
   test('random bytes behind a Section Header Block magic', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (random, prefix) => {
+    // Up to 200 bytes: the rest of a Section Header Block (28 bytes and options), then an IDB and an EPB.
+    fc.assert(fc.property(bytesUpTo(200), fc.boolean(), (random, prefix) => {
       const bytes = prefix ? concat(shb(true).subarray(0, 12), random) : random;
       checkInvariants(bytes, readPcapng(bytes));
     }), { numRuns: FUZZ_RUNS });
   });
 
   test('random blocks with valid framing', () => {
-    const arbBlock = fc.tuple(fc.constantFrom(1, 2, 3, 5, 6, 0x0a0d0d0a, 99), fc.uint8Array({ maxLength: 60 }));
+    // Bodies up to 80 bytes: an EPB's 20 fixed bytes, data and options; an IDB's 8 and options.
+    const arbBlock = fc.tuple(fc.constantFrom(1, 2, 3, 5, 6, 0x0a0d0d0a, 99), bytesUpTo(80));
     fc.assert(fc.property(fc.boolean(), fc.array(arbBlock, { maxLength: 8 }), (le, blocks) => {
       const bytes = concat(shb(le), ...blocks.map(([type, body]) => block(le, type, body)));
       checkInvariants(bytes, readPcapng(bytes));
@@ -388,7 +391,7 @@ describe('pcapng reader: never throws', () => {
     fc.assert(fc.property(
       fc.nat(files.length - 1),
       fc.array(fc.tuple(fc.nat(1100), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-      fc.nat(1100), fc.uint8Array({ maxLength: 40 }),
+      fc.nat(1100), bytesUpTo(40),
       (which, flips, cut, tail) => {
         const base = files[which]!;
         let bytes: Uint8Array = base.slice(0, Math.min(base.length, cut + 28));
