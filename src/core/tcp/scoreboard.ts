@@ -41,6 +41,23 @@ const NO_SEQ = new Uint32Array(0);
 const NO_TIMES = new Float64Array(0);
 const NO_FLAGS = new Uint8Array(0);
 
+/** The four arrays of one storage, as made together by `#grow`. */
+interface Storage {
+  readonly sentAt: Float64Array<ArrayBuffer>;
+  readonly start: Uint32Array<ArrayBuffer>;
+  readonly end: Uint32Array<ArrayBuffer>;
+  readonly flags: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Storages of the initial capacity given back by ended connections, for the next ones. Most
+ * connections never grow past it (a request, a response, a FIN), and making four typed
+ * arrays over a fresh buffer is the costliest allocation of a short connection. Bounded:
+ * beyond this many, released storage is left to the garbage collector.
+ */
+const POOL_LIMIT = 1024;
+const pool: Storage[] = [];
+
 /** The segments in flight of one connection. */
 export class Scoreboard {
   #start = NO_SEQ;
@@ -281,6 +298,16 @@ export class Scoreboard {
   }
 
   #grow(): void {
+    const pooled = this.#start.length === 0 ? pool.pop() : undefined;
+    if (pooled !== undefined) {
+      this.#start = pooled.start;
+      this.#end = pooled.end;
+      this.#sentAt = pooled.sentAt;
+      this.#flags = pooled.flags;
+      this.#head = 0;
+      this.#mask = INITIAL_CAPACITY - 1;
+      return;
+    }
     const capacity = Math.max(INITIAL_CAPACITY, this.#start.length * 2);
     // One buffer for the four arrays (times first, for their 8-byte alignment): a connection's
     // first send makes one allocation, not four.
@@ -305,6 +332,22 @@ export class Scoreboard {
   }
 
   /** Forgets everything (the connection closed, or the flight was abandoned). */
+  /**
+   * The connection has ended (CLOSED): empty, and the storage goes back to the pool when it
+   * has the initial capacity. Nothing may be recorded afterwards but through a new first send.
+   */
+  release(): void {
+    this.clear();
+    if (this.#start.length === INITIAL_CAPACITY && pool.length < POOL_LIMIT) {
+      pool.push({ sentAt: this.#sentAt, start: this.#start, end: this.#end, flags: this.#flags });
+    }
+    this.#start = NO_SEQ;
+    this.#end = NO_SEQ;
+    this.#sentAt = NO_TIMES;
+    this.#flags = NO_FLAGS;
+    this.#mask = -1;
+  }
+
   clear(): void {
     this.#head = 0;
     this.#count = 0;

@@ -865,7 +865,7 @@ export class Tcb {
     this.state = 'CLOSED';
     this.timers.clearAll();
     this.sendBuffer.clear();
-    this.scoreboard.clear();
+    this.scoreboard.release();
     this.#assembler?.clear();
     this.sackRecent.length = 0;
     this.dsack = undefined;
