@@ -38,15 +38,23 @@ export class DeadlineHeap<T extends DeadlineOwner> {
     return this.#live;
   }
 
+  /** Entries in the heap, stale ones included (for tests: what the heap keeps alive). */
+  get storedEntries(): number {
+    return this.#heap.length;
+  }
+
   /** Sets (or clears, with undefined) the deadline of `owner`. */
   set(owner: T, deadline: Instant | undefined): void {
     if (owner.deadline === deadline) return;
     if (owner.deadline !== undefined) this.#live--;
     owner.deadline = deadline;
     owner.generation++;
-    if (deadline === undefined) return;
-    this.#live++;
-    this.#push({ at: deadline, owner, generation: owner.generation });
+    if (deadline !== undefined) {
+      this.#live++;
+      this.#push({ at: deadline, owner, generation: owner.generation });
+    }
+    // Stale entries keep their owners alive (a closed connection's whole state): after a
+    // clear as after a push, never more than four times the live ones (plus a few).
     if (this.#heap.length > 64 && this.#heap.length > 4 * this.#live) this.#rebuild();
   }
 

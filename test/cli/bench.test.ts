@@ -12,7 +12,7 @@ const NAMES = [
   'bulk_l4_mtu1500_trusted_gbps', 'bulk_l4_mtu1500_trusted_gbps_ratio', 'bulk_l4_mtu65535_trusted_gbps', 'bulk_l4_mtu65535_trusted_gbps_ratio',
   'connections_kernel_loopback_per_s', 'connections_l4_per_s', 'connections_l4_per_s_ratio',
   'connections_l4_trusted_per_s', 'connections_l4_trusted_per_s_ratio',
-  'heap_bytes_per_idle_connection', 'open_5000_connections_seconds', 'close_5000_connections_seconds', 'peak_rss_5000_connections_mib',
+  'heap_bytes_per_idle_connection', 'heap_bytes_per_time_wait', 'open_5000_connections_seconds', 'close_5000_connections_seconds', 'peak_rss_5000_connections_mib',
   'lfn_goodput_fraction', 'lfn_sim_speed', 'lfn_bdp_queue_goodput_fraction', 'mathis_bound_1pct_mbps', 'lfn_loss_1pct_goodput_mbps', 'lfn_loss_1pct_goodput_mbps_ratio',
   'lfn_loss_1pct_sim_speed',
 ];

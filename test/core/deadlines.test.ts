@@ -44,6 +44,19 @@ describe('DeadlineHeap', () => {
     assert.deepEqual(heap.due(100), []);
   });
 
+  test('stale entries never pile up, after clears as after re-arms: closed owners are not kept alive', () => {
+    const heap = new DeadlineHeap<Timer>();
+    const live = [timer(0), timer(1)];
+    for (const t of live) heap.set(t, 1_000_000);
+    const many = Array.from({ length: 10_000 }, (_, i) => timer(i + 2));
+    for (const t of many) { heap.set(t, t.id); heap.set(t, t.id + 5); }
+    // Everything closes at once (a burst of connections ending): only clears, no new deadline.
+    for (const t of many) heap.set(t, undefined);
+    assert.equal(heap.size, 2);
+    assert.ok(heap.storedEntries <= 64, `${heap.storedEntries} entries kept for 2 live owners`);
+    assert.deepEqual(heap.due(1_000_000).map((t) => t.id).sort(), [0, 1]);
+  });
+
   test('agrees with a plain scan under random operations (and rebuilds without losing anyone)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 19 }), fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined })), { maxLength: 400 }), fc.integer({ min: 0, max: 1000 }), (ops, now) => {
       const heap = new DeadlineHeap<Timer>();

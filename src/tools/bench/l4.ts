@@ -10,7 +10,8 @@
  * 2. Connections opened and closed per second between two l4 hosts, beside Node's `net`
  *    doing the same over the kernel's loopback; again over a trusted link too.
  * 3. Heap bytes per idle established connection (one end: a TCB with its buffers), and the
- *    wall time and peak RSS to open 100,000 concurrent connections and close them all.
+ *    wall time and peak RSS to open 100,000 concurrent connections and close them all; heap
+ *    bytes per socket pair in TIME-WAIT (what a server that closes first keeps for 2 MSL).
  * 4. Goodput on a long fat virtual link (1 Gbit/s, 100 ms round trip) over 30 virtual
  *    seconds, as a fraction of the link rate; with 1% random loss, beside the Mathis bound
  *    MSS·1.22 / (RTT·√p) for the same path.
@@ -339,6 +340,53 @@ function l4ManyConnections(count: number): { heapPerEnd: number; openSeconds: nu
   return { heapPerEnd: (heapAfter - heapBefore) / (2 * count), openSeconds, closeSeconds, peakRss };
 }
 
+/**
+ * Heap bytes per socket pair in TIME-WAIT: `count` connections that the server closes first
+ * (as in the connection-rate run), measured once every client end is CLOSED and every server
+ * end waits out its 2 MSL (as a compact record: see `time-wait.ts`).
+ */
+function l4TimeWaitHeap(count: number): number {
+  const { network, a, b } = simNetwork({ seed: 4, delay: micros(10) }, ['tw-a', 'tw-b'], [0x11, 0x12]);
+  const ports = Math.ceil(count / 12_000);
+  for (let p = 0; p < ports; p++) if (!b.tcpListen({ port: PORT + p, backlog: 65535 }).ok) throw new Error('bench: listen');
+  collect();
+  const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  let closed = 0;
+  for (let opened = 0; opened < count; opened++) {
+    const r = a.tcpConnect(network.now, { remote: { address: SERVER, port: PORT + (opened % ports) } });
+    if (!r.ok) throw new Error(`bench: connect ${opened}: ${r.error}`);
+  }
+  network.wake(a);
+  for (;;) {
+    let acted = false;
+    let e;
+    while ((e = b.pollEvent()) !== undefined) {
+      if (e.type !== 'incoming') continue;
+      let c;
+      while ((c = e.listener.accept()) !== undefined) c.close(network.now);
+      acted = true;
+    }
+    while ((e = a.pollEvent()) !== undefined) {
+      if (e.type !== 'connection') continue;
+      if (e.event.type === 'peer-closed') e.connection.close(network.now);
+      if (e.event.type === 'closed') closed++;
+      acted = true;
+    }
+    // Wake only after acting (a wake runs another round at this instant), and stop before
+    // the next step could run the clock on to the 2 MSL timers.
+    if (acted) {
+      network.wake(a);
+      network.wake(b);
+    }
+    if (closed === count || !network.step()) break;
+  }
+  const waiting = b.sockets().filter((s) => s.kind === 'connection' && s.state === 'TIME-WAIT').length;
+  if (waiting !== count) throw new Error(`bench: ${waiting} of ${count} server ends in TIME-WAIT`);
+  collect();
+  const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  return (heapAfter - heapBefore) / count;
+}
+
 /** Runs every measurement (see the module doc). */
 export async function runL4Bench(options: BenchOptions = {}): Promise<BenchFigure[]> {
   const q = options.quick === true;
@@ -395,6 +443,9 @@ export async function runL4Bench(options: BenchOptions = {}): Promise<BenchFigur
   figures.push({ name: `open_${many}_connections_seconds`, value: m.openSeconds, unit: 's' });
   figures.push({ name: `close_${many}_connections_seconds`, value: m.closeSeconds, unit: 's' });
   figures.push({ name: `peak_rss_${many}_connections_mib`, value: m.peakRss / 1048576, unit: 'MiB' });
+  say('memory: connections in TIME-WAIT');
+  l4TimeWaitHeap(500); // warm-up: what the first run compiles is not the sockets' memory
+  figures.push({ name: 'heap_bytes_per_time_wait', value: l4TimeWaitHeap(q ? 2000 : 20_000), unit: 'bytes', note: 'server ends that closed first, waiting out 2 MSL' });
 
   // 4 and 5. The long fat link.
   const rate = 1e9;
