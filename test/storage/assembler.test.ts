@@ -82,7 +82,8 @@ describe('Assembler', () => {
       fc.record({ k: fc.constant('add' as const), start: fc.integer({ min: 0, max: 200 }), len: fc.integer({ min: 0, max: 40 }) }),
       fc.record({ k: fc.constant('advance' as const), by: fc.integer({ min: 0, max: 30 }) }),
     );
-    fc.assert(fc.property(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 50 }), (limit, maxRanges, ops) => {
+    // size 'max': up to 50 operations, enough to hit the byte and range limits (default size: about 10).
+    fc.assert(fc.property(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 50, size: 'max' }), (limit, maxRanges, ops) => {
       const a = new Assembler(limit, maxRanges);
       const held = new Set<number>();
       let front = 0;

@@ -88,14 +88,16 @@ describe('RingBuffer', () => {
   });
 
   test('property: behaves as an array of bytes', () => {
+    // size 'max' on the chunks and the list: up to 40 operations of up to 40 bytes, so the ring
+    // fills and wraps many times (fast-check's default size stopped both near 10).
     const op = fc.oneof(
-      fc.record({ k: fc.constant('enqueue' as const), data: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({ k: fc.constant('enqueue' as const), data: fc.uint8Array({ maxLength: 40, size: 'max' }) }),
       fc.record({ k: fc.constant('dequeue' as const), n: fc.integer({ min: 0, max: 40 }) }),
       fc.record({ k: fc.constant('dequeueInto' as const), n: fc.integer({ min: 0, max: 40 }) }),
       fc.record({ k: fc.constant('peek' as const), off: fc.integer({ min: 0, max: 40 }), n: fc.integer({ min: 0, max: 40 }) }),
-      fc.record({ k: fc.constant('unallocated' as const), off: fc.integer({ min: 0, max: 40 }), data: fc.uint8Array({ maxLength: 20 }), commit: fc.boolean() }),
+      fc.record({ k: fc.constant('unallocated' as const), off: fc.integer({ min: 0, max: 40 }), data: fc.uint8Array({ maxLength: 20, size: 'max' }), commit: fc.boolean() }),
     );
-    fc.assert(fc.property(fc.integer({ min: 1, max: 48 }), fc.array(op, { maxLength: 40 }), (capacity, ops) => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 48 }), fc.array(op, { maxLength: 40, size: 'max' }), (capacity, ops) => {
       const ring = new RingBuffer(capacity);
       let model: number[] = [];
       for (const o of ops) {

@@ -47,7 +47,8 @@ describe('EventQueue', () => {
 
   test('property: interleaved pushes and pops equal a stable sort', () => {
     fc.assert(fc.property(
-      fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(-1)), { maxLength: 300 }),
+      // size 'max': up to 300 operations, a deep heap with many equal times (default size: about 10).
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(-1)), { maxLength: 300, size: 'max' }),
       (ops) => {
         const q = new EventQueue<number, null>();
         const reference: Array<{ t: number; id: number }> = [];
@@ -75,11 +76,12 @@ describe('EventQueue', () => {
     // A link pushes arrivals at or after the last one; jitter and reordering push earlier
     // ones. Both paths, and pops between them, must agree with one global order.
     fc.assert(fc.property(
+      // size 'max': up to 400 operations (default size: about 10).
       fc.array(fc.oneof(
         { weight: 6, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => ({ kind: 'later' as const, d })) },
         { weight: 2, arbitrary: fc.integer({ min: 0, max: 30 }).map((d) => ({ kind: 'earlier' as const, d })) },
         { weight: 3, arbitrary: fc.constant({ kind: 'pop' as const, d: 0 }) },
-      ), { maxLength: 400 }),
+      ), { maxLength: 400, size: 'max' }),
       (ops) => {
         const q = new EventQueue<number, string>();
         const reference: Array<{ t: number; id: number }> = [];

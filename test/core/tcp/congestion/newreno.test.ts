@@ -118,7 +118,8 @@ describe('NewReno', () => {
       fc.record({ k: fc.constant('end' as const), n: fc.integer({ min: 0, max: 100_000 }) }),
       fc.record({ k: fc.constant('rto' as const), n: fc.integer({ min: 0, max: 100_000 }) }),
     );
-    fc.assert(fc.property(fc.array(event, { maxLength: 60 }), (events) => {
+    // size 'max': up to 60 events, not about 10: several recoveries and timeouts in a row.
+    fc.assert(fc.property(fc.array(event, { maxLength: 60, size: 'max' }), (events) => {
       const cc = new NewReno(MSS, 4000);
       for (const e of events) {
         if (e.k === 'ack') cc.onAck(e.n, 0, undefined);
