@@ -1044,7 +1044,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
    * left to read, it hands the socket pair over to a compact record (see the module doc).
    */
   #retire(entry: ConnectionEntry): void {
-    if (entry.listener !== undefined || entry.ready) return;
+    if (entry.listener !== undefined) return;
     const record = entry.connection.retire();
     if (record === undefined) return;
     this.#collectEvents(entry);

@@ -8,7 +8,7 @@
  * ranges come from the assembler as stream offsets and become sequence numbers relative to
  * RCV.NXT. Nothing here sends.
  */
-import { seqAdd } from '../../wire/seq.js';
+import { seqAdd, seqLt } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import type { SackBlock } from '../../wire/tcp.js';
 import type { Tcb } from './tcb.js';
@@ -62,6 +62,19 @@ export function noteOutOfOrder(tcb: Tcb, start: number): void {
   }
   tcb.sackRecent.length = Math.min(kept, MAX_SACK_RECENT - 1);
   tcb.sackRecent.unshift(start);
+}
+
+/**
+ * RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from the receiver's
+ * data queue" — the part of text `[dataSeq, dataSeq + length)` that lies before RCV.NXT,
+ * received already, whether the whole segment is old (the peer retransmitted what we had, our
+ * ACK being lost or its timer too quick) or only its start (4.1.3's partially duplicate
+ * segment): the block the next ACK reports first, or undefined when nothing is old.
+ */
+export function duplicateText(dataSeq: SeqNumber, length: number, rcvNxt: SeqNumber): SackBlock | undefined {
+  if (length === 0 || !seqLt(dataSeq, rcvNxt)) return undefined;
+  const end = seqAdd(dataSeq, length);
+  return { left: dataSeq >>> 0, right: (seqLt(end, rcvNxt) ? end : rcvNxt) >>> 0 };
 }
 
 /** Text `[left, right)` arrived a second time: the next ACK reports it first in a D-SACK block (RFC 2883 4). */

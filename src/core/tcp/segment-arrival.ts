@@ -28,7 +28,7 @@ import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
 import { acknowledgeSyn, processAck } from './ack.js';
 import { PAWS_IDLE_LIMIT, findTimestamps, tsBefore } from './options.js';
 import { receiveFin, receiveText } from './receive.js';
-import { noteDuplicate } from './sack-report.js';
+import { duplicateText } from './sack-report.js';
 import type { Tcb } from './tcb.js';
 
 /** Why the connection dropped a segment, for the host's counters (most drops are the RFC's ordinary answers and not counted). */
@@ -451,16 +451,11 @@ function unacceptable(tcb: Tcb, now: Instant, seg: Incoming): void {
   tcb.ackNow = true;
 }
 
-/**
- * RFC 2883 4: "If the D-SACK block reports a duplicate contiguous sequence from the receiver's
- * data queue" — text before RCV.NXT, received already, whether the whole segment is old (the
- * peer retransmitted what we had, our ACK being lost or its timer too quick) or only its start
- * (4.1.3's partially duplicate segment) — the next ACK reports that part first.
- */
+/** Text before RCV.NXT arrived again: the next ACK reports it in a D-SACK block (`duplicateText`). */
 function noteDuplicateText(tcb: Tcb, seg: Incoming): void {
-  if (!tcb.sackPermitted || seg.payload.length === 0 || !seqLt(seg.dataSeq, tcb.rcvNxt)) return;
-  const end = seqAdd(seg.dataSeq, seg.payload.length);
-  noteDuplicate(tcb, seg.dataSeq, seqLt(end, tcb.rcvNxt) ? end : tcb.rcvNxt);
+  if (!tcb.sackPermitted) return;
+  const block = duplicateText(seg.dataSeq, seg.payload.length, tcb.rcvNxt);
+  if (block !== undefined) tcb.dsack = block;
 }
 
 /** A reset at exactly RCV.NXT (RFC 9293 3.10.7.4, second step, by state). */

@@ -19,13 +19,13 @@
 import { Assembler } from '../../storage/assembler.js';
 import { RingBuffer } from '../../storage/ring-buffer.js';
 import type { Duration, Instant } from '../../time/instant.js';
-import { seconds } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqMax } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { SackBlock, TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
 import type { IcmpErrorKind } from '../icmp/errors.js';
+import { ChallengeAckBudget } from './challenge-ack.js';
 import { createCongestionController, initialWindow } from './congestion/index.js';
 import type { CongestionController } from './congestion/index.js';
 import {
@@ -79,6 +79,18 @@ export const MAX_DELAYED_ACK: Duration = 200_000;
 /** The events without fields, shared (emitting one allocates nothing). */
 const READABLE: TcpEvent = Object.freeze({ type: 'readable' });
 const WRITABLE: TcpEvent = Object.freeze({ type: 'writable' });
+
+/**
+ * The window field for `wnd` bytes under a scale `shift` above 0 (see `Tcb.windowField`):
+ * rounded up to the unit, so that the window never shrinks (RFC 9293 3.8.6, RFC 7323 2.4),
+ * unless the `room` the buffer has cannot hold the rounded-up edge; then rounded down.
+ */
+export function scaledWindowField(wnd: number, shift: number, room: number): number {
+  const unit = 2 ** shift;
+  let field = Math.ceil(wnd / unit);
+  if (field * unit > room) field = Math.floor(wnd / unit);
+  return Math.min(field, MAX_WINDOW);
+}
 
 /** Separate "every second segment" ACKs remembered at most between two transmissions. */
 export const MAX_ACK_POINTS = 16;
@@ -334,9 +346,10 @@ export class Tcb {
   /** CLOSED was reached; 'closed' is reported once the last reply has been transmitted. */
   closedPending = false;
   #synAcked = false;
-  readonly #challengeAckLimit: number;
-  #challengeWindowStart: Instant = -Infinity;
-  #challengeAcks = 0;
+  /** Challenge ACKs per second (RFC 5961 7). */
+  readonly challengeAckLimit: number;
+  /** Made at the first challenge ACK (most connections never send one). */
+  #challengeBudget: ChallengeAckBudget | undefined;
 
   readonly timers = new TimerTable();
   readonly counters: TcbCounters = {
@@ -373,7 +386,7 @@ export class Tcb {
     this.congestion = createCongestionController(this.congestionAlgorithm, {
       mss: this.sendMss, initialWindow: initialWindow(this.sendMss, false), hystart: p.config.hystart,
     });
-    this.#challengeAckLimit = p.challengeAckLimit ?? CHALLENGE_ACK_LIMIT;
+    this.challengeAckLimit = p.challengeAckLimit ?? CHALLENGE_ACK_LIMIT;
     this.offeredWindowShift = p.config.windowScaling ? windowShiftFor(this.receiveBuffer.capacity) : undefined;
     this.tsOffset = (p.tsOffset ?? 0) >>> 0;
     this.startedAt = p.now;
@@ -578,13 +591,9 @@ export class Tcb {
     const wnd = Math.max(0, seqDiff(this.rcvRightEdge, ack));
     const shift = this.rcvWindShift ?? 0;
     if (shift === 0) return Math.min(wnd, MAX_WINDOW);
-    const unit = 2 ** shift;
     // The bytes the ring can hold from `ack` on: what lies before RCV.NXT is in it already.
-    const room = Math.max(0, seqDiff(this.rcvNxt, ack)) + this.receiveBuffer.free;
-    let field = Math.ceil(wnd / unit);
-    if (field * unit > room) field = Math.floor(wnd / unit);
-    field = Math.min(field, MAX_WINDOW);
-    const edge = seqAdd(ack, field * unit);
+    const field = scaledWindowField(wnd, shift, Math.max(0, seqDiff(this.rcvNxt, ack)) + this.receiveBuffer.free);
+    const edge = seqAdd(ack, field * 2 ** shift);
     if (seqGt(edge, this.rcvRightEdge)) this.rcvRightEdge = edge;
     return field;
   }
@@ -802,22 +811,17 @@ export class Tcb {
     });
   }
 
-  /** Where the RFC 5961 7 budget stands: a TIME-WAIT record (`time-wait.ts`) takes it over. */
-  get challengeBudget(): { readonly limit: number; readonly windowStart: Instant; readonly count: number } {
-    return { limit: this.#challengeAckLimit, windowStart: this.#challengeWindowStart, count: this.#challengeAcks };
+  /** The RFC 5961 7 budget, if a challenge ACK was ever wanted: a TIME-WAIT record (`time-wait.ts`) takes it over. */
+  get challengeBudget(): ChallengeAckBudget | undefined {
+    return this.#challengeBudget;
   }
 
   /** RFC 5961 challenge ACK, within the RFC 5961 7 budget. */
   challengeAck(now: Instant): void {
-    if (now - this.#challengeWindowStart >= seconds(1)) {
-      this.#challengeWindowStart = now;
-      this.#challengeAcks = 0;
-    }
-    if (this.#challengeAcks >= this.#challengeAckLimit) {
+    if (!(this.#challengeBudget ??= new ChallengeAckBudget(this.challengeAckLimit)).take(now)) {
       this.counters.challengeAcksSuppressed++;
       return;
     }
-    this.#challengeAcks++;
     this.ackNow = true;
   }
 

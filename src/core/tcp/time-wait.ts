@@ -18,7 +18,6 @@
  * on network input.
  */
 import type { Duration, Instant } from '../../time/instant.js';
-import { seconds } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMax } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
@@ -28,7 +27,9 @@ import { PAWS_IDLE_LIMIT, findTimestamps, timestampsOptions, tsBefore, tsClock }
 import type { TimestampValues } from './options.js';
 import { isAcceptable, sanitize } from './segment-arrival.js';
 import type { Incoming, SegmentDrop } from './segment-arrival.js';
-import { MAX_WINDOW } from './tcb.js';
+import { ChallengeAckBudget } from './challenge-ack.js';
+import { duplicateText } from './sack-report.js';
+import { MAX_WINDOW, scaledWindowField } from './tcb.js';
 import type { Tcb } from './tcb.js';
 import type { TcpConnectionInfo } from './types.js';
 
@@ -77,15 +78,13 @@ export class TimeWait {
   // RFC 2018 / 2883.
   readonly #sackPermitted: boolean;
   #dsack: SackBlock | undefined = undefined;
-  // RFC 5961 7.
+  // RFC 5961 7: the connection's budget, carried on (made here if it never had one).
   readonly #challengeAckLimit: number;
-  #challengeWindowStart: Instant;
-  #challengeAcks: number;
+  #challengeBudget: ChallengeAckBudget | undefined;
   #ackNow = false;
 
   /** The record of `tcb`, which is in TIME-WAIT with an empty receive buffer (see `TcpConnection.retire`). */
   constructor(tcb: Tcb) {
-    const challenge = tcb.challengeBudget;
     this.local = tcb.local;
     this.remote = tcb.remote;
     this.#twoMsl = 2 * tcb.config.msl;
@@ -108,9 +107,8 @@ export class TimeWait {
     this.#tsRecentAge = tcb.tsRecentAge;
     this.#lastAckSent = tcb.lastAckSent;
     this.#sackPermitted = tcb.sackPermitted;
-    this.#challengeAckLimit = challenge.limit;
-    this.#challengeWindowStart = challenge.windowStart;
-    this.#challengeAcks = challenge.count;
+    this.#challengeAckLimit = tcb.challengeAckLimit;
+    this.#challengeBudget = tcb.challengeBudget;
   }
 
   /**
@@ -277,11 +275,8 @@ export class TimeWait {
     const wnd = this.#rcvWnd;
     const shift = this.#rcvWindShift;
     if (shift === 0) return Math.min(wnd, MAX_WINDOW);
-    const unit = 2 ** shift;
-    let field = Math.ceil(wnd / unit);
-    if (field * unit > this.#rcvCapacity) field = Math.floor(wnd / unit);
-    field = Math.min(field, MAX_WINDOW);
-    const edge = seqAdd(this.#rcvNxt, field * unit);
+    const field = scaledWindowField(wnd, shift, this.#rcvCapacity);
+    const edge = seqAdd(this.#rcvNxt, field * 2 ** shift);
     if (seqGt(edge, this.#rcvRightEdge)) this.#rcvRightEdge = edge;
     return field;
   }
@@ -300,20 +295,13 @@ export class TimeWait {
 
   /** RFC 2883 4: text before RCV.NXT arrived again; the next ACK reports it in a D-SACK block. */
   #noteDuplicateText(seg: Incoming): void {
-    if (!this.#sackPermitted || seg.payload.length === 0 || !seqLt(seg.dataSeq, this.#rcvNxt)) return;
-    const end = seqAdd(seg.dataSeq, seg.payload.length);
-    const right = seqLt(end, this.#rcvNxt) ? end : this.#rcvNxt;
-    if (seg.dataSeq !== right) this.#dsack = { left: seg.dataSeq >>> 0, right: right >>> 0 };
+    if (!this.#sackPermitted) return;
+    const block = duplicateText(seg.dataSeq, seg.payload.length, this.#rcvNxt);
+    if (block !== undefined) this.#dsack = block;
   }
 
   /** RFC 5961 challenge ACK, within the budget of RFC 5961 7 the connection had. */
   #challengeAck(now: Instant): void {
-    if (now - this.#challengeWindowStart >= seconds(1)) {
-      this.#challengeWindowStart = now;
-      this.#challengeAcks = 0;
-    }
-    if (this.#challengeAcks >= this.#challengeAckLimit) return;
-    this.#challengeAcks++;
-    this.#ackNow = true;
+    if ((this.#challengeBudget ??= new ChallengeAckBudget(this.#challengeAckLimit)).take(now)) this.#ackNow = true;
   }
 }

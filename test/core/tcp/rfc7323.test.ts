@@ -10,6 +10,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TcpConnection } from '../../../src/core/tcp/connection.js';
+import { scaledWindowField } from '../../../src/core/tcp/tcb.js';
 import { RttEstimator } from '../../../src/core/tcp/rtt.js';
 import { PAWS_IDLE_LIMIT, windowShiftFor } from '../../../src/core/tcp/options.js';
 import { TCP_DEFAULTS } from '../../../src/core/tcp/types.js';
@@ -153,6 +154,15 @@ describe('window scaling (RFC 7323 2)', () => {
     }
     // And reading reopens the window by the receiver-SWS rule.
     assert.equal(readAll(conn).length, 40 * 1001);
+  });
+
+  test('the field rounds up to the unit (RFC 7323 2.4), down only when the buffer has no room for the rounded-up edge', () => {
+    // Shift 4: a 16-byte unit. 1000 bytes is 62.5 units.
+    assert.equal(scaledWindowField(1000, 4, 1_000_000), 63, 'up: the edge the peer sees may only move right');
+    assert.equal(scaledWindowField(1000, 4, 1008), 63, 'exactly room for the rounded-up edge');
+    assert.equal(scaledWindowField(1000, 4, 1007), 62, 'no room: down, less than one unit short');
+    assert.equal(scaledWindowField(992, 4, 992), 62, 'a whole number of units needs no rounding');
+    assert.equal(scaledWindowField(65535 * 2 ** 14 + 5, 14, 2 ** 31), 65535, 'never past what the field can say');
   });
 });
 
