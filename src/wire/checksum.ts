@@ -9,11 +9,15 @@
  * has an even length (RFC 1071 2(B): the sum is independent of where it is split on a
  * word boundary).
  *
- * Speed: this runs over every byte l4 sends or receives. The body is summed as native
- * 32-bit words through a `Uint32Array` view, the trick of RFC 1071 2(B) and 4.1 (byte order
- * independence and deferred carries): on a little-endian machine the folded sum comes
- * out byte-swapped, which is undone once at the end.
+ * Speed: this runs over every byte l4 sends or receives. A body of `SIMD_MIN_BYTES` or more
+ * is copied into a small WebAssembly memory and summed there with 128-bit SIMD
+ * (`checksum.wat`), about three times as fast as the best JavaScript loop, copy included.
+ * Where WebAssembly SIMD is missing (an old browser), and for short bodies, it is summed as
+ * native 32-bit words through a `Uint32Array` view. Both use the trick of RFC 1071 2(B) and
+ * 4.1 (byte order independence and deferred carries): summed as little-endian words, the
+ * folded sum comes out byte-swapped, which is undone once at the end.
  */
+import { CHECKSUM_WASM } from './checksum-wasm.js';
 
 /** True when typed arrays store words little-endian (every platform Node runs on today). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -55,11 +59,68 @@ function addBytewise(sum: number, b: Uint8Array, start: number, end: number): nu
   return sum;
 }
 
+/** The SIMD body of checksum.wat: `sum(n)` sums `memory[0, n)`, n at most `SIMD_CHUNK`. */
+interface SimdSum {
+  readonly memory: Uint8Array;
+  readonly sum: (n: number) => number;
+}
+
+/** The most bytes one call of the SIMD body sums (checksum.wat: its bounds hold up to 64 KiB). */
+const SIMD_CHUNK = 0x10000;
+
+/**
+ * Bodies shorter than this are summed in JavaScript: for them, copying into the WebAssembly
+ * memory and the call cost more than the SIMD loop saves.
+ */
+export const SIMD_MIN_BYTES = 128;
+
+/** The part of the WebAssembly JavaScript API used here (the ES2022 lib l4 compiles against has none). */
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { readonly exports: Record<string, unknown> };
+};
+
+function loadSimdSum(): SimdSum | undefined {
+  try {
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(CHECKSUM_WASM)) return undefined;
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(CHECKSUM_WASM)).exports;
+    const memory = exports['memory'] as { readonly buffer: ArrayBuffer };
+    return { memory: new Uint8Array(memory.buffer), sum: exports['sum'] as (n: number) => number };
+  } catch {
+    return undefined; // no SIMD (validate says false) or WebAssembly forbidden (a browser's CSP)
+  }
+}
+
+const simd = loadSimdSum();
+
+/** Whether this runtime sums long bodies with WebAssembly SIMD (true on every Node l4 supports). */
+export const CHECKSUM_SIMD = simd !== undefined;
+
+/** `data[start, end)` summed by the SIMD body, a chunk at a time; every chunk but the last is even. */
+function addSimd(sum: number, s: SimdSum, data: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i += SIMD_CHUNK) {
+    const n = Math.min(SIMD_CHUNK, end - i);
+    s.memory.set(data.subarray(i, i + n));
+    sum += swap16(checksumFold(s.sum(n)));
+  }
+  return sum;
+}
+
 /**
  * Adds the bytes `data[start, end)` to a running sum and returns the new (unfolded) sum.
  * An odd `end - start` pads the final byte with zero.
  */
 export function checksumAdd(sum: number, data: Uint8Array, start = 0, end = data.length): number {
+  if (simd !== undefined && end - start >= SIMD_MIN_BYTES) return addSimd(sum, simd, data, start, end);
+  return checksumAddPortable(sum, data, start, end);
+}
+
+/**
+ * {@link checksumAdd} in JavaScript alone, whatever the runtime: what short bodies and
+ * runtimes without WebAssembly SIMD use (exported so that tests compare the two).
+ */
+export function checksumAddPortable(sum: number, data: Uint8Array, start = 0, end = data.length): number {
   const len = end - start;
   const abs = data.byteOffset + start;
   if (len < 64 || !LITTLE_ENDIAN || (abs & 1) !== 0) return addBytewise(sum, data, start, end);

@@ -1,8 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
-  checksumAdd, checksumFinish, checksumFold, checksumUpdate16, checksumUpdate32, internetChecksum, pseudoHeaderSum,
+  CHECKSUM_SIMD, SIMD_MIN_BYTES, checksumAdd, checksumAddPortable, checksumFinish, checksumFold, checksumUpdate16, checksumUpdate32, internetChecksum, pseudoHeaderSum,
 } from '../../src/wire/checksum.js';
 import { ROUND_TRIP_RUNS } from '../support/runs.js';
 import { bytesUpTo } from '../support/arbitraries.js';
@@ -60,6 +62,51 @@ describe('internet checksum (RFC 1071)', () => {
       const split = checksumFinish(checksumAdd(0, bytes, 0, at) + checksumAdd(0, bytes, at, bytes.length));
       assert.equal(split, internetChecksum(bytes));
     }), { numRuns: ROUND_TRIP_RUNS });
+  });
+});
+
+describe('the two bodies: WebAssembly SIMD and JavaScript', () => {
+  test('Node sums long bodies with WebAssembly SIMD', () => {
+    // Every Node l4 supports (20 and later) has WebAssembly SIMD: the fast path must be on.
+    assert.equal(CHECKSUM_SIMD, true);
+  });
+
+  test('checksum-wasm.ts is what scripts/make-checksum-wasm.mjs assembles from checksum.wat', () => {
+    const script = fileURLToPath(new URL('../../../scripts/make-checksum-wasm.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('the JavaScript body equals the reference on any length, offset and alignment', () => {
+    fc.assert(fc.property(bytesUpTo(3000), fc.nat(7), (bytes, shift) => {
+      const backing = new Uint8Array(bytes.length + 8);
+      backing.set(bytes, shift);
+      assert.equal(checksumFinish(checksumAddPortable(0, backing, shift, shift + bytes.length)), reference(bytes));
+    }), { numRuns: ROUND_TRIP_RUNS });
+  });
+
+  test('both bodies agree at the SIMD threshold, odd starts and a running sum', () => {
+    fc.assert(fc.property(
+      bytesUpTo(2 * SIMD_MIN_BYTES + 40, SIMD_MIN_BYTES - 20), fc.nat(40), fc.nat(0xfffff),
+      (bytes, from, running) => {
+        const start = Math.min(from, bytes.length);
+        assert.equal(
+          checksumFold(checksumAdd(running, bytes, start)), checksumFold(checksumAddPortable(running, bytes, start)),
+        );
+      },
+    ), { numRuns: ROUND_TRIP_RUNS });
+  });
+
+  test('SIMD chunk boundaries (64 KiB) with the largest words, where the lanes come nearest to overflowing', () => {
+    const ones = new Uint8Array(3 * 65536 + 64).fill(0xff);
+    for (const length of [65535, 65536, 65537, 65536 + 15, 65536 + 16, 2 * 65536 + 1, 3 * 65536 + 63]) {
+      for (const start of [0, 1, 2, 17]) {
+        const view = ones.subarray(start, start + length);
+        assert.equal(internetChecksum(view), reference(view), `length ${length}, start ${start}`);
+      }
+    }
+    const ramp = new Uint8Array(2 * 65536 + 5).map((_, i) => (i * 251 + 3) & 0xff);
+    assert.equal(internetChecksum(ramp, 3), reference(ramp.subarray(3)));
   });
 });
 
