@@ -337,7 +337,10 @@ export function emitTcp(repr: TcpRepr, buf: Uint8Array, offset: number, src: Uin
   buf.fill(0, offset + TCP_HEADER_LEN + written, offset + headerLength);
   buf.set(repr.payload, offset + headerLength);
   if (options?.fillChecksum !== false) {
-    const checksum = checksumFinish(pseudoHeaderSum(src, dst, IpProtocol.Tcp, total) + checksumAdd(0, buf, offset, offset + total));
+    // The header (a multiple of 4 bytes) and the payload summed apart (RFC 1071 2(B)): the
+    // payload is summed as the view it came in, with no view of `buf` made for it.
+    const sum = pseudoHeaderSum(src, dst, IpProtocol.Tcp, total) + checksumAdd(0, buf, offset, offset + headerLength) + checksumAdd(0, repr.payload);
+    const checksum = checksumFinish(sum);
     buf[o + 16] = checksum >>> 8;
     buf[o + 17] = checksum & 0xff;
   }
