@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { DeadlineHeap } from '../../src/core/deadlines.js';
 import type { DeadlineOwner } from '../../src/core/deadlines.js';
 import { Fifo } from '../../src/core/fifo.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 interface Timer extends DeadlineOwner {
   readonly id: number;
@@ -90,5 +92,42 @@ describe('Fifo', () => {
     assert.equal(q.peek(), expect);
     while (q.length > 0) assert.equal(q.shift(), expect++);
     assert.equal(q.shift(), undefined);
+  });
+
+  test('any sequence of pushes and shifts behaves as an array (across ring growth and wrap-around)', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.nat(200).map((n) => ({ push: n })), fc.constant({ push: -1 })), { maxLength: 600, size: 'max' }), (ops) => {
+      const q = new Fifo<number>();
+      const model: number[] = [];
+      let next = 0;
+      for (const op of ops) {
+        if (op.push < 0) {
+          assert.equal(q.shift(), model.shift());
+        } else {
+          // A burst of pushes: the ring fills, wraps and grows.
+          for (let i = 0; i < op.push % 40; i++) { q.push(next); model.push(next++); }
+        }
+        assert.equal(q.length, model.length);
+        assert.equal(q.peek(), model[0]);
+      }
+      while (model.length > 0) assert.equal(q.shift(), model.shift());
+      assert.equal(q.shift(), undefined);
+    }), { numRuns: 300 });
+  });
+
+  test('a shifted item is no longer held by the queue', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const q = new Fifo<object>();
+    const ref = ((): WeakRef<object> => {
+      const item = {};
+      q.push(item);
+      q.shift();
+      return new WeakRef(item);
+    })();
+    q.push({}); // the queue is in use still
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target to the end of the job
+    gc();
+    assert.equal(ref.deref(), undefined);
+    assert.equal(q.length, 1);
   });
 });
