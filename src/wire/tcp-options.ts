@@ -76,6 +76,36 @@ const NOP: TcpOption = Object.freeze({ kind: 'nop' });
 const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
 
 /**
+ * NOP, NOP, TSopt (RFC 7323 Appendix A, the layout every segment carries once timestamps are
+ * on), as a frozen list. The last list made is kept and handed out again while the values stay
+ * the same, which they do for every segment of a burst (the clock ticks in milliseconds and
+ * TS.Recent moves once per ACK): a sender building its segments and a receiver parsing them
+ * share one list instead of each making one per segment. The list and its objects are frozen,
+ * so sharing them is safe. (Option lists are walked with indexed loops in the stack: in Node
+ * 20's V8, `for...of` over a frozen array allocates an iterator result per element.)
+ */
+export function timestampsOptionList(tsVal: number, tsEcr: number): readonly TcpOption[] {
+  const val = tsVal >>> 0;
+  const ecr = tsEcr >>> 0;
+  if (val !== lastTimestamps.tsVal || ecr !== lastTimestamps.tsEcr) {
+    const option: TcpOption = Object.freeze({ kind: 'timestamps', tsVal: val, tsEcr: ecr });
+    lastTimestamps = { tsVal: val, tsEcr: ecr, list: Object.freeze([NOP, NOP, option]) };
+  }
+  return lastTimestamps.list;
+}
+
+let lastTimestamps: { readonly tsVal: number; readonly tsEcr: number; readonly list: readonly TcpOption[] } = { tsVal: -1, tsEcr: -1, list: [] };
+
+/**
+ * True when `bytes[start, start + 12)` is exactly NOP, NOP, TSopt (kind 8, length 10): the
+ * option area of nearly every segment once timestamps are on, which a parser may then read
+ * with {@link timestampsOptionList} instead of walking it (the walk would give the same list).
+ */
+export function isTimestampsOnlyLayout(bytes: Uint8Array, start: number): boolean {
+  return bytes[start] === 1 && bytes[start + 1] === 1 && bytes[start + 2] === 8 && bytes[start + 3] === 10;
+}
+
+/**
  * Walks the option area `bytes[start, end)` and appends each option to `out`. Returns the
  * number of bytes after an EOL (0 without one), or the reason the area is malformed; on
  * failure `out` holds the options read so far. With `out` null the area is only checked,
@@ -170,7 +200,10 @@ export function tcpOptionLen(option: TcpOption): number {
 /** The number of bytes a list of options takes on the wire, before any padding. */
 export function tcpOptionsLen(options: readonly TcpOption[]): number {
   let n = 0;
-  for (const o of options) n += tcpOptionLen(o);
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
+    n += tcpOptionLen(o);
+  }
   return n;
 }
 
@@ -273,7 +306,8 @@ export interface TcpOptionsSummary {
  */
 export function tcpOptionsSummary(options: readonly TcpOption[]): TcpOptionsSummary {
   const s: TcpOptionsSummary = { sackPermitted: false };
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     switch (o.kind) {
       case 'mss': s.mss = o.value; break;
       case 'window-scale': s.windowScale = o.shift; break;

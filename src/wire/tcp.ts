@@ -19,7 +19,9 @@ import { readU16, readU32 } from './bytes.js';
 import { IpProtocol } from './ip-protocol.js';
 import { fail, ok } from './result.js';
 import type { ParseResult, WireReason } from './result.js';
-import { TCP_MAX_OPTIONS_LEN, tcpOptionsLen, walkTcpOptions, writeTcpOptions } from './tcp-options.js';
+import {
+  TCP_MAX_OPTIONS_LEN, isTimestampsOnlyLayout, tcpOptionsLen, timestampsOptionList, walkTcpOptions, writeTcpOptions,
+} from './tcp-options.js';
 import type { TcpOption } from './tcp-options.js';
 
 export {
@@ -45,6 +47,9 @@ export const TCP_HEADER_LEN = 20;
 
 /** The largest header: a data offset of 15 words. */
 export const TCP_MAX_HEADER_LEN = 60;
+
+/** A header with NOP, NOP, TSopt and nothing else: 32 bytes. */
+const TIMESTAMPS_HEADER_LEN = 32;
 
 /** The lowest reserved bit (bit 8 of the 16-bit word at offset 12): NS of RFC 3540, AE of AccECN. */
 export const TCP_RESERVED_AE = 0x1;
@@ -233,6 +238,12 @@ export interface TcpParseOptions {
 export function parseTcp(bytes: Uint8Array, src: Uint8Array, dst: Uint8Array, options?: TcpParseOptions): ParseResult<TcpRepr> {
   // TcpPacket.checked's validation straight into the record: this runs for every segment a
   // host receives, and the view (with its DataView) would be thrown away at once.
+  // The common header, 20 bytes and NOP, NOP, TSopt, skips the walk: its list is
+  // `timestampsOptionList`'s, equal to what the walk would build.
+  if (bytes.length >= TIMESTAMPS_HEADER_LEN && bytes[12]! >>> 4 === TIMESTAMPS_HEADER_LEN / 4 && isTimestampsOnlyLayout(bytes, TCP_HEADER_LEN)) {
+    if (options?.verifyChecksum !== false && !tcpChecksumValid(bytes, src, dst)) return fail('bad-checksum');
+    return ok(tcpReprOf(bytes, timestampsOptionList(readU32(bytes, 24), readU32(bytes, 28)), 0));
+  }
   const list: TcpOption[] = [];
   const padding = checkTcpHeader(bytes, list);
   if (typeof padding !== 'number') return fail(padding);

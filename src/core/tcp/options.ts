@@ -59,7 +59,8 @@ export function windowShiftFor(bufferSize: number): number {
 /** The peer's Window Scale shift, raw as sent (a later option wins), or undefined without one. */
 export function findWindowScale(options: readonly TcpOption[]): number | undefined {
   let shift: number | undefined;
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     if (o !== null && typeof o === 'object' && o.kind === 'window-scale' && Number.isInteger(o.shift) && o.shift >= 0) shift = o.shift;
   }
   return shift;
@@ -68,13 +69,19 @@ export function findWindowScale(options: readonly TcpOption[]): number | undefin
 /** The SACK blocks of a segment's options (the last SACK option, as a receiver may only send one), or undefined. */
 export function sackBlocksOf(options: readonly TcpOption[]): readonly SackBlock[] | undefined {
   let blocks: readonly SackBlock[] | undefined;
-  for (const o of options) if (o !== null && typeof o === 'object' && o.kind === 'sack' && Array.isArray(o.blocks)) blocks = o.blocks;
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
+    if (o !== null && typeof o === 'object' && o.kind === 'sack' && Array.isArray(o.blocks)) blocks = o.blocks;
+  }
   return blocks;
 }
 
 /** The options carry SACK-permitted (RFC 2018 2). */
 export function hasSackPermitted(options: readonly TcpOption[]): boolean {
-  for (const o of options) if (o !== null && typeof o === 'object' && o.kind === 'sack-permitted') return true;
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
+    if (o !== null && typeof o === 'object' && o.kind === 'sack-permitted') return true;
+  }
   return false;
 }
 
@@ -100,7 +107,8 @@ export interface TimestampValues {
  */
 export function findTimestamps(options: readonly TcpOption[], out: TimestampValues): boolean {
   let found = false;
-  for (const o of options) {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
     if (o !== null && typeof o === 'object' && o.kind === 'timestamps') {
       out.tsVal = Number(o.tsVal) >>> 0;
       out.tsEcr = Number(o.tsEcr) >>> 0;

@@ -22,6 +22,7 @@ import type { Duration, Instant } from '../../time/instant.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqMax } from '../../wire/seq.js';
 import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
+import { timestampsOptionList } from '../../wire/tcp-options.js';
 import type { SackBlock, TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
 import type { IcmpErrorKind } from '../icmp/errors.js';
@@ -625,7 +626,8 @@ export class Tcb {
     // (IPv6) if no MSS option is received, and Eff.snd.MSS is computed from the smaller of that
     // value and the largest segment the path allows".
     let peerMss: number | undefined;
-    for (const o of options) {
+    for (let k = 0; k < options.length; k++) {
+      const o = options[k]!;
       if (o !== null && typeof o === 'object' && o.kind === 'mss' && Number.isInteger(o.value) && o.value > 0 && o.value <= 0xffff) peerMss = o.value;
     }
     this.peerMss = peerMss;
@@ -775,7 +777,7 @@ export class Tcb {
     if ((flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
     const pureAck = payloadLength === 0 && (flags & (TcpFlags.SYN | TcpFlags.FIN)) === 0 && (flags & TcpFlags.ACK) !== 0;
     const blocks = pureAck && this.sackPermitted ? sackBlocks(this, sackBlocksThatFit(this.tsEnabled ? TIMESTAMPS_OPTION_SPACE : 0)) : undefined;
-    if (!this.tsEnabled && blocks === undefined) return NO_OPTIONS;
+    if (blocks === undefined) return this.tsEnabled ? timestampsOptionList(this.tsClock(now), this.tsRecent) : NO_OPTIONS;
     const options: TcpOption[] = this.tsEnabled ? timestampsOptions(this.tsClock(now), this.tsRecent) : [];
     if (blocks !== undefined) options.push(NOP, NOP, { kind: 'sack', blocks });
     return options;
