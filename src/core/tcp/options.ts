@@ -56,6 +56,15 @@ export function windowShiftFor(bufferSize: number): number {
   return shift;
 }
 
+/**
+ * 2^shift, the bytes one unit of a scaled window field stands for. Shifts are at most 14 (RFC
+ * 7323 2.3: a larger one received is taken as 14), so a bit shift gives it exactly; `2 ** shift`
+ * with a variable exponent is a floating-point power, a cost on every segment.
+ */
+export function windowUnit(shift: number): number {
+  return 1 << shift;
+}
+
 /** The peer's Window Scale shift, raw as sent (a later option wins), or undefined without one. */
 export function findWindowScale(options: readonly TcpOption[]): number | undefined {
   let shift: number | undefined;

@@ -26,7 +26,7 @@ import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { TcpOption, TcpRepr } from '../../wire/tcp.js';
 import { acknowledgeSyn, processAck } from './ack.js';
-import { PAWS_IDLE_LIMIT, findTimestamps, tsBefore } from './options.js';
+import { PAWS_IDLE_LIMIT, findTimestamps, tsBefore, windowUnit } from './options.js';
 import { receiveFin, receiveText } from './receive.js';
 import { duplicateText } from './sack-report.js';
 import type { Tcb } from './tcb.js';
@@ -111,7 +111,7 @@ export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): Seg
   // RFC 7323 2.2: "The window field (SEG.WND) of every outgoing segment, with the exception of
   // <SYN> segments, MUST be right-shifted by Rcv.Wind.Shift bits" — so the peer's, on every
   // segment without SYN, is shifted left by Snd.Wind.Shift: "SND.WND = SEG.WND << Snd.Wind.Shift".
-  if (tcb.sndWindShift !== undefined && !has(seg, TcpFlags.SYN)) seg.window *= 2 ** tcb.sndWindShift;
+  if (tcb.sndWindShift !== undefined && !has(seg, TcpFlags.SYN)) seg.window *= windowUnit(tcb.sndWindShift);
   switch (tcb.state) {
     case 'CLOSED':
       closedState(tcb, seg);

@@ -31,7 +31,7 @@ import { createCongestionController, initialWindow } from './congestion/index.js
 import type { CongestionController } from './congestion/index.js';
 import {
   MAX_WINDOW_FIELD, MAX_WINDOW_SHIFT, TIMESTAMPS_OPTION_SPACE, TS_CLOCK_TICK, findTimestamps, findWindowScale, hasSackPermitted,
-  sackBlocksThatFit, timestampsOptions, tsClock, tsElapsed, windowShiftFor,
+  sackBlocksThatFit, timestampsOptions, tsClock, tsElapsed, windowShiftFor, windowUnit,
 } from './options.js';
 import type { TimestampValues } from './options.js';
 import { ReceiveAutotuner } from './autotune.js';
@@ -87,7 +87,7 @@ const WRITABLE: TcpEvent = Object.freeze({ type: 'writable' });
  * unless the `room` the buffer has cannot hold the rounded-up edge; then rounded down.
  */
 export function scaledWindowField(wnd: number, shift: number, room: number): number {
-  const unit = 2 ** shift;
+  const unit = windowUnit(shift);
   let field = Math.ceil(wnd / unit);
   if (field * unit > room) field = Math.floor(wnd / unit);
   return Math.min(field, MAX_WINDOW);
@@ -594,7 +594,7 @@ export class Tcb {
     if (shift === 0) return Math.min(wnd, MAX_WINDOW);
     // The bytes the ring can hold from `ack` on: what lies before RCV.NXT is in it already.
     const field = scaledWindowField(wnd, shift, Math.max(0, seqDiff(this.rcvNxt, ack)) + this.receiveBuffer.free);
-    const edge = seqAdd(ack, field * 2 ** shift);
+    const edge = seqAdd(ack, field * windowUnit(shift));
     if (seqGt(edge, this.rcvRightEdge)) this.rcvRightEdge = edge;
     return field;
   }

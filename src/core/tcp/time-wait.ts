@@ -23,7 +23,7 @@ import type { SeqNumber } from '../../wire/seq.js';
 import { TcpFlags } from '../../wire/tcp.js';
 import type { SackBlock, TcpOption, TcpRepr } from '../../wire/tcp.js';
 import type { Endpoint } from '../endpoint.js';
-import { PAWS_IDLE_LIMIT, findTimestamps, timestampsOptions, tsBefore, tsClock } from './options.js';
+import { PAWS_IDLE_LIMIT, findTimestamps, timestampsOptions, tsBefore, tsClock, windowUnit } from './options.js';
 import type { TimestampValues } from './options.js';
 import { isAcceptable, sanitize } from './segment-arrival.js';
 import type { Incoming, SegmentDrop } from './segment-arrival.js';
@@ -119,7 +119,7 @@ export class TimeWait {
     if (this.state === 'CLOSED') return undefined;
     const seg = sanitize(repr);
     const rst = (seg.flags & TcpFlags.RST) !== 0;
-    if ((seg.flags & TcpFlags.SYN) === 0) seg.window *= 2 ** this.#sndWindShift;
+    if ((seg.flags & TcpFlags.SYN) === 0) seg.window *= windowUnit(this.#sndWindShift);
     // PAWS (RFC 7323 5.3 R1), then TS.Recent (4.3), as `otherStates` orders them.
     if (this.#tsEnabled && seg.hasTimestamps && !rst && tsBefore(seg.tsVal, this.#tsRecent)) {
       if (now - this.#tsRecentAge > PAWS_IDLE_LIMIT) {
@@ -276,7 +276,7 @@ export class TimeWait {
     const shift = this.#rcvWindShift;
     if (shift === 0) return Math.min(wnd, MAX_WINDOW);
     const field = scaledWindowField(wnd, shift, this.#rcvCapacity);
-    const edge = seqAdd(this.#rcvNxt, field * 2 ** shift);
+    const edge = seqAdd(this.#rcvNxt, field * windowUnit(shift));
     if (seqGt(edge, this.#rcvRightEdge)) this.#rcvRightEdge = edge;
     return field;
   }

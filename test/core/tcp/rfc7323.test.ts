@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { TcpConnection } from '../../../src/core/tcp/connection.js';
 import { scaledWindowField } from '../../../src/core/tcp/tcb.js';
 import { RttEstimator } from '../../../src/core/tcp/rtt.js';
-import { PAWS_IDLE_LIMIT, windowShiftFor } from '../../../src/core/tcp/options.js';
+import { MAX_WINDOW_SHIFT, PAWS_IDLE_LIMIT, windowShiftFor, windowUnit } from '../../../src/core/tcp/options.js';
 import { TCP_DEFAULTS } from '../../../src/core/tcp/types.js';
 import { millis, seconds } from '../../../src/time/instant.js';
 import type { TcpOption } from '../../../src/wire/tcp.js';
@@ -163,6 +163,11 @@ describe('window scaling (RFC 7323 2)', () => {
     assert.equal(scaledWindowField(1000, 4, 1007), 62, 'no room: down, less than one unit short');
     assert.equal(scaledWindowField(992, 4, 992), 62, 'a whole number of units needs no rounding');
     assert.equal(scaledWindowField(65535 * 2 ** 14 + 5, 14, 2 ** 31), 65535, 'never past what the field can say');
+  });
+
+  test('a window unit is 2^shift for every shift a connection can use (0 to 14), the largest window exact', () => {
+    for (let shift = 0; shift <= MAX_WINDOW_SHIFT; shift++) assert.equal(windowUnit(shift), 2 ** shift, `shift ${shift}`);
+    assert.equal(65535 * windowUnit(MAX_WINDOW_SHIFT), 1_073_725_440);
   });
 });
 
