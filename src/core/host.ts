@@ -202,6 +202,12 @@ export type UdpBindError = 'address-in-use' | 'access-denied' | 'address-not-ava
 /** Result of `udpBind`. */
 export type UdpBindResult = { readonly ok: true; readonly socket: UdpSocket } | { readonly ok: false; readonly error: UdpBindError };
 
+/**
+ * Segmentation offload: the most payload a connection hands the host in one record, which the
+ * host cuts into segments (Linux's GSO, whose largest is 64 KiB).
+ */
+export const SEGMENTATION_OFFLOAD_BYTES = 65536;
+
 /** Looped-back packets handled per `pollTransmit` or `handleTimeout` call, at most (the rest wait for the next call). */
 export const LOOPBACK_BUDGET = 10_000;
 /** Control packets (resets, echo replies, ICMP errors) waiting to be sent, at most; more are dropped and counted. */
@@ -337,6 +343,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   readonly #ready = new Fifo<ConnectionEntry>();
   /** Resets and echo replies, already built. */
   readonly #replies = new Fifo<Outgoing>();
+  /** The rest of an offloaded record cut into segments (`#cut`), sent before anything else. */
+  readonly #offloaded = new Fifo<Outgoing>();
   /** Packets to ourselves, waiting to be handled. */
   readonly #loopback = new Fifo<Transmit>();
   readonly #events = new Fifo<HostEvent>();
@@ -1311,6 +1319,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
     };
     this.#table.addConnection(entry);
+    connection.setSegmentationOffload(SEGMENTATION_OFFLOAD_BYTES);
     return entry;
   }
 
@@ -1373,6 +1382,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
   /** The next packet to emit: control packets first, then UDP datagrams, then one segment of the next ready connection. */
   #nextOutgoing(now: Instant): Outgoing | undefined {
+    const piece = this.#offloaded.shift();
+    if (piece !== undefined) return piece;
     const reply = this.#replies.shift();
     if (reply !== undefined) {
       this.#countOut(reply.packet);
@@ -1396,9 +1407,11 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
         if (connection.state === 'TIME-WAIT') this.#retire(entry);
         continue;
       }
-      // Round robin: one segment per turn, then to the back of the queue.
+      // Round robin: one record per turn, then to the back of the queue.
       this.#ready.push(entry);
-      const packet = tcpDatagram(connection.local.address, connection.remote.address, seg, this.#nextIpId(), !this.#isTrusted(entry.iface));
+      const mss = connection.segmentSize;
+      const packet = seg.payload.length > mss ? this.#cut(entry, seg, mss)
+        : tcpDatagram(connection.local.address, connection.remote.address, seg, this.#nextIpId(), !this.#isTrusted(entry.iface));
       this.#stats.ip.sent++;
       this.#stats.tcp.segmentsOut++;
       if (seg.flags & TcpFlags.RST) this.#stats.tcp.resetsSent++;
@@ -1406,6 +1419,37 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       if (!entry.removed) this.#timers.set(entry, connection.pollTimeout());
       return { iface: entry.iface, packet, loopback: entry.loopback };
     }
+  }
+
+  /**
+   * Segmentation offload (Linux's GSO): a record of several full-sized segments
+   * (`TcpConnection.setSegmentationOffload`) cut into datagrams of `mss` payload bytes, each
+   * with the record's header and its own sequence number, PSH (and FIN, which an offloaded
+   * record never has) only on the last. Returns the first datagram; the others wait in
+   * `#offloaded`, counted as sent.
+   */
+  #cut(entry: ConnectionEntry, seg: TcpRepr, mss: number): Uint8Array {
+    const { local, remote } = entry.connection;
+    const checksums = !this.#isTrusted(entry.iface);
+    const lastFlags = seg.flags;
+    const otherFlags = seg.flags & ~(TcpFlags.PSH | TcpFlags.FIN);
+    const payload = seg.payload;
+    let first: Uint8Array | undefined;
+    for (let at = 0; at < payload.length; at += mss) {
+      const end = Math.min(payload.length, at + mss);
+      const piece: TcpRepr = {
+        ...seg, seqNumber: (seg.seqNumber + at) >>> 0, flags: end === payload.length ? lastFlags : otherFlags, payload: payload.subarray(at, end),
+      };
+      const packet = tcpDatagram(local.address, remote.address, piece, this.#nextIpId(), checksums);
+      if (first === undefined) {
+        first = packet;
+        continue;
+      }
+      this.#stats.ip.sent++;
+      this.#stats.tcp.segmentsOut++;
+      this.#offloaded.push({ iface: entry.iface, packet, loopback: entry.loopback });
+    }
+    return first!;
   }
 
   /** Counts a control packet on its way out. */

@@ -191,6 +191,48 @@ describe('Host: back to back', () => {
     assert.equal(b.pollTimeout(), undefined);
   });
 
+  test('segmentation offload: what leaves the host is segments of at most the MSS, in order, each counted; PSH only where the queue empties', () => {
+    const { a, b, net } = pair();
+    const listener = listen(b, 8080);
+    const client = connect(a, net.now, B, 8080);
+    const data = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    const segments: Array<{ seq: number; length: number; psh: boolean }> = [];
+    net.filter = (packet, from) => {
+      const seg = readPacket(packet).tcp; // every checksum verified
+      if (from === a && seg !== undefined && seg.payload.length > 0) {
+        segments.push({ seq: seg.seqNumber, length: seg.payload.length, psh: (seg.flags & TcpFlags.PSH) !== 0 });
+      }
+      return true;
+    };
+    let server: TcpConnection | undefined;
+    let sent = 0;
+    const got: Uint8Array[] = [];
+    net.run(() => concat(got).length === data.length, () => {
+      server ??= listener.accept();
+      if (client.state === 'ESTABLISHED' && sent < data.length) sent += client.send(net.now, data.subarray(sent));
+      for (let c = server?.recv(net.now); c !== undefined; c = server!.recv(net.now)) got.push(c);
+    });
+    assert.deepEqual(concat(got), data);
+    const mss = client.info().mss;
+    assert.ok(segments.every((s) => s.length <= mss), 'no segment longer than the MSS');
+    for (let i = 1; i < segments.length; i++) assert.equal(segments[i]!.seq, (segments[i - 1]!.seq + segments[i - 1]!.length) >>> 0, `segment ${i} follows the one before`);
+    assert.equal(segments.reduce((n, s) => n + s.length, 0), data.length, 'no byte sent twice (no loss here)');
+    // The application wrote as fast as the buffer took it: PSH marks only the segments that
+    // emptied the send queue, never a piece in the middle of a record.
+    assert.ok(segments.filter((s) => s.psh).length < segments.length / 10, `${segments.filter((s) => s.psh).length} PSH of ${segments.length}`);
+    assert.equal(a.stats.tcp.segmentsOut, b.stats.tcp.segmentsIn);
+    assert.equal(client.info().segmentsSent, a.stats.tcp.segmentsOut, 'the connection counts each piece');
+    // Three full segments written at once, with the window open: one record that empties the
+    // queue, cut into three segments of which only the last has PSH.
+    segments.length = 0;
+    const more = new Uint8Array(3 * mss).fill(0x5a);
+    assert.equal(client.send(net.now, more), more.length);
+    net.run(() => concat(got).length === data.length + more.length, () => {
+      for (let c = server?.recv(net.now); c !== undefined; c = server!.recv(net.now)) got.push(c);
+    });
+    assert.deepEqual(segments.map((x) => [x.length, x.psh]), [[mss, false], [mss, false], [mss, true]]);
+  });
+
   test('stats while established: established counts both ends, retransmissions after loss', () => {
     const { a, b, net } = pair();
     const listener = listen(b, 8080);

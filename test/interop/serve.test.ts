@@ -165,13 +165,16 @@ describe('l4 serve on a TUN device, driven by the kernel and real programs', { s
     assert.deepEqual(bad, [], 'every TCP checksum validated good');
     // RFC 7323 with Linux: every SYN-ACK from l4 that answers a kernel SYN offering window scaling
     // (curl, nc, nmap -sT; nmap -sS's raw SYNs offer nothing) carries the shift and timestamps.
-    const offered = new Set(tsharkFields(capture, ['tcp.srcport'], { displayFilter: 'ip.src == 10.77.0.1 && tcp.flags == 0x002 && tcp.options.wscale.shift', extraArgs: TSHARK_PER_PACKET }).map((r) => r['tcp.srcport']));
-    const synAcks = tsharkFields(capture, ['tcp.dstport', 'tcp.options.wscale.shift', 'tcp.options.timestamp.tsval'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012`, extraArgs: TSHARK_PER_PACKET })
-      .filter((r) => offered.has(r['tcp.dstport']));
+    // A SYN-ACK is matched to its SYN by port and acknowledgment number: nmap -sS's source port
+    // can be one a kernel connection used too.
+    const offered = new Set(tsharkFields(capture, ['tcp.srcport', 'tcp.seq_raw'], { displayFilter: 'ip.src == 10.77.0.1 && tcp.flags == 0x002 && tcp.options.wscale.shift', extraArgs: TSHARK_PER_PACKET })
+      .map((r) => `${r['tcp.srcport']}/${(Number(r['tcp.seq_raw']) + 1) % 2 ** 32}`));
+    const synAcks = tsharkFields(capture, ['tcp.dstport', 'tcp.ack_raw', 'tcp.options.wscale.shift', 'tcp.options.timestamp.tsval'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012`, extraArgs: TSHARK_PER_PACKET })
+      .filter((r) => offered.has(`${r['tcp.dstport']}/${r['tcp.ack_raw']}`));
     assert.ok(synAcks.length > 0 && synAcks.every((r) => /^\d+$/.test(r['tcp.options.wscale.shift']!) && /^\d+$/.test(r['tcp.options.timestamp.tsval']!)), `SYN-ACKs from l4 with wscale and TSval: ${JSON.stringify(synAcks)}`);
     // RFC 2018 with Linux (net.ipv4.tcp_sack is on by default): those SYN-ACKs carry SACK-permitted too.
-    const sackPermitted = tsharkFields(capture, ['tcp.dstport'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012 && tcp.options.sack_perm`, extraArgs: TSHARK_PER_PACKET })
-      .filter((r) => offered.has(r['tcp.dstport']));
+    const sackPermitted = tsharkFields(capture, ['tcp.dstport', 'tcp.ack_raw'], { displayFilter: `ip.src == ${L4} && tcp.flags == 0x012 && tcp.options.sack_perm`, extraArgs: TSHARK_PER_PACKET })
+      .filter((r) => offered.has(`${r['tcp.dstport']}/${r['tcp.ack_raw']}`));
     assert.equal(sackPermitted.length, synAcks.length, `every such SYN-ACK from l4 carries SACK-permitted: ${JSON.stringify(sackPermitted)} of ${JSON.stringify(synAcks)}`);
     // l4's own capture (--pcap) of the same device is clean too.
     const own = captureProblems(join(dir, 'serve.pcap'));

@@ -196,11 +196,36 @@ export class TcpConnection {
     return true;
   }
 
-  /** The next segment to send, or undefined. The payload may be a view into the send buffer: valid until the next call. */
+  /**
+   * Segmentation offload (Linux's GSO), for the code that drives this connection (the host
+   * turns it on for every connection): with `maxBytes` above 0, `pollTransmit` may return new
+   * data of several full-sized segments as one record of up to `maxBytes` payload bytes. The
+   * caller must then cut it into segments of `segmentSize` bytes, each with the record's
+   * header but its own sequence number, PSH only on the last (see `send.ts`,
+   * `offloadBurst`). 0 turns it off, the default: one segment per record.
+   */
+  setSegmentationOffload(maxBytes: number): void {
+    if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`segmentation offload of ${String(maxBytes)} bytes is not a non-negative integer`);
+    this.#tcb.segmentationOffload = maxBytes;
+  }
+
+  /** The payload of one segment at most: the effective send MSS (RFC 9293 3.7.1), where an offloaded record is cut. */
+  get segmentSize(): number {
+    return this.#tcb.sendMss;
+  }
+
+  /**
+   * The next segment to send (with segmentation offload on, possibly a record of several, see
+   * `setSegmentationOffload`), or undefined. The payload may be a view into the send buffer:
+   * valid until the next call.
+   */
   pollTransmit(now: Instant): TcpRepr | undefined {
     const tcb = this.#tcb;
     const seg = nextSegment(tcb, now);
-    if (seg !== undefined) tcb.counters.segmentsSent++;
+    if (seg !== undefined) {
+      const mss = tcb.sendMss;
+      tcb.counters.segmentsSent += seg.payload.length > mss ? Math.ceil(seg.payload.length / mss) : 1;
+    }
     updateSenderTimers(tcb, now);
     return seg;
   }

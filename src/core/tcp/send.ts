@@ -156,6 +156,12 @@ function synSegment(tcb: Tcb, now: Instant): TcpRepr {
  * of a write"). SND.NXT moves forward over it when `advance`; SND.MAX follows whatever was sent.
  */
 function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: boolean, advance: boolean, probe = false): TcpRepr {
+  account(tcb, now, seq, len, fin, advance, probe);
+  return build(tcb, now, seq, len, fin);
+}
+
+/** The record of a transmission `transmit` or `offloadBurst` has accounted for: the data as a view of the send ring. */
+function build(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: boolean): TcpRepr {
   const offset = seqDiff(seq, tcb.sendBufferSeq);
   // Made at the first segment (an idle connection has none), a full MSS so it is made once.
   if (len > tcb.scratch.length) tcb.scratch = new Uint8Array(Math.max(len, tcb.localMss));
@@ -163,6 +169,11 @@ function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: bool
   let flags = TcpFlags.ACK;
   if (len > 0 && offset + len === tcb.sendBuffer.length) flags |= TcpFlags.PSH;
   if (fin) flags |= TcpFlags.FIN;
+  return tcb.segment(now, flags, seq, payload);
+}
+
+/** What sending `len` bytes (and the FIN) from `seq` does to the TCB: counters, RTT timing, pacing, PRR, the scoreboard, SND.NXT/SND.MAX, timers. */
+function account(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: boolean, advance: boolean, probe: boolean): void {
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (seqLt(seq, tcb.sndMax)) {
     // A retransmission: Karn's rule (RFC 6298 3) forbids timing anything now in doubt.
@@ -197,7 +208,45 @@ function transmit(tcb: Tcb, now: Instant, seq: SeqNumber, len: number, fin: bool
   // the timer is not running, start it running so that it will expire after RTO seconds".
   // Window probes run on the persist timer instead.
   if (!probe && !tcb.timers.isSet('retransmit')) tcb.timers.set('retransmit', now + tcb.rtt.rto);
-  return tcb.segment(now, flags, seq, payload);
+}
+
+/**
+ * Segmentation offload (Linux's GSO): when the caller has enabled it (`segmentationOffload`),
+ * new data that the one-segment-at-a-time path would send as two or more full-sized segments
+ * in a row goes out as one record, its payload up to `segmentationOffload` bytes, which the
+ * caller cuts at the send MSS: each piece gets this record's header with its own sequence
+ * number, and PSH only on the last. The TCB accounts for every piece as that path would (one
+ * scoreboard entry each, the RTT timed from the first, pacing advanced per piece), so the
+ * segments on the wire are the same; what is saved is the per-segment work of deciding,
+ * accounting and building. Only new data, only as many pieces as the window (cwnd, pipe, or
+ * in recovery PRR's budget, each spent per piece as that path spends it) and pacing allow,
+ * and never the segment that would carry the FIN. Returns undefined when fewer than two
+ * pieces qualify.
+ */
+function offloadBurst(tcb: Tcb, now: Instant, unsent: number, usable: number): TcpRepr | undefined {
+  const mss = tcb.sendMss;
+  let pieces = Math.floor(Math.min(unsent, usable, tcb.segmentationOffload) / mss);
+  if (tcb.finUnsent && pieces * mss === unsent) pieces--;
+  pieces = pacedPieces(tcb, now, pieces, mss);
+  if (pieces < 2) return undefined;
+  const start = tcb.sndNxt;
+  for (let i = 0; i < pieces; i++) account(tcb, now, tcb.sndNxt, mss, false, true, false);
+  tcb.forceSend = false;
+  return build(tcb, now, start, pieces * mss, false);
+}
+
+/** How many of `pieces` segments of `mss` bytes pacing lets leave at `now`, one after another (`pacingAllows` for each). */
+function pacedPieces(tcb: Tcb, now: Instant, pieces: number, mss: number): number {
+  const rate = pacingRate(tcb);
+  if (rate === undefined) return pieces;
+  const slack = pacingSlack(tcb, rate);
+  let next = tcb.pacingNext;
+  let allowed = 0;
+  while (allowed < pieces && next <= now + slack) {
+    next = Math.max(next, now) + mss / rate;
+    allowed++;
+  }
+  return allowed;
 }
 
 /** Data bytes sent and unacknowledged from SND.UNA, and whether the FIN follows them. */
@@ -333,6 +382,10 @@ function dataSegment(tcb: Tcb, now: Instant): TcpRepr | undefined {
     usable = Math.max(0, seqDiff(seqAdd(tcb.sndUna, window), tcb.sndNxt));
   }
   const len = Math.min(unsent, usable, tcb.sendMss);
+  if (len === tcb.sendMss && tcb.segmentationOffload > 0 && !seqLt(tcb.sndNxt, tcb.sndMax)) {
+    const burst = offloadBurst(tcb, now, unsent, usable);
+    if (burst !== undefined) return burst;
+  }
   // The FIN needs a sequence number inside the window too (a strict receiver trims it otherwise).
   const fin = finUnsent && len === unsent && usable > len;
   if (len === 0 && !fin) return undefined;

@@ -278,6 +278,12 @@ export class Tcb {
   #assembler: Assembler | undefined;
   /** Where a segment that wraps around the send ring is copied (grown on demand, then reused). */
   scratch: Uint8Array;
+  /**
+   * Segmentation offload: the most payload bytes `pollTransmit` may return in one record of
+   * several full-sized segments, for the caller to cut at the send MSS (`send.ts`,
+   * `offloadBurst`); 0 (the default) sends one segment per record.
+   */
+  segmentationOffload = 0;
 
   // --- Retransmission, RTT and congestion ---
   readonly rtt: RttEstimator;

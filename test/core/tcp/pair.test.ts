@@ -93,13 +93,39 @@ interface Outcome {
   now: Instant;
 }
 
-function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, config: Partial<TcpConfig> = {}): Outcome {
+/**
+ * A record from `pollTransmit` cut into segments of `mss` payload bytes, as the host does with
+ * segmentation offload (`Host`'s `#cut`): the record's header on each, its own sequence
+ * number, PSH and FIN only on the last.
+ */
+function cutRecord(seg: TcpRepr, mss: number): TcpRepr[] {
+  if (seg.payload.length <= mss) return [seg];
+  const pieces: TcpRepr[] = [];
+  for (let at = 0; at < seg.payload.length; at += mss) {
+    const end = Math.min(seg.payload.length, at + mss);
+    const last = end === seg.payload.length;
+    pieces.push({ ...seg, seqNumber: (seg.seqNumber + at) >>> 0, flags: last ? seg.flags : seg.flags & ~0x09, payload: seg.payload.subarray(at, end) });
+  }
+  return pieces;
+}
+
+/** One segment as it went onto the link: what a comparison of two runs looks at. */
+type Traced = [to: 0 | 1, at: Instant, seq: number, ack: number, flags: number, window: number, length: number, options: string];
+
+/** What a run put on the link, segment by segment, and how many records were cut into several. */
+interface Trace {
+  readonly segments: Traced[];
+  bursts: number;
+}
+
+function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, config: Partial<TcpConfig> = {}, offload = 0, trace?: Trace): Outcome {
   const rng = new Rng(seed);
   const cfg: TcpConfig = { ...TCP_DEFAULTS, sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024, ...config };
   const ea = { address: Uint8Array.of(10, 0, 0, 1), port: 40000 };
   const eb = { address: Uint8Array.of(10, 0, 0, 2), port: 80 };
   const mss = 1460;
   const connA = TcpConnection.connect({ config: cfg, local: ea, remote: eb, iss: rng.nextU32(), mss, now: 0 });
+  connA.setSegmentationOffload(offload);
   const a = new App(connA, randomBytes(rng, sizeA));
   let b: App | undefined;
   const bData = randomBytes(rng, sizeB);
@@ -108,7 +134,14 @@ function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, confi
   let order = 0;
   let now = 0;
 
-  const transmit = (to: 0 | 1, seg: TcpRepr): void => {
+  const transmit = (to: 0 | 1, record: TcpRepr): void => {
+    const conn = to === 1 ? connA : b!.conn;
+    const pieces = cutRecord(record, conn.segmentSize);
+    if (trace !== undefined && pieces.length > 1) trace.bursts++;
+    for (const seg of pieces) transmitSegment(to, seg);
+  };
+  const transmitSegment = (to: 0 | 1, seg: TcpRepr): void => {
+    trace?.segments.push([to, now, seg.seqNumber, seg.ackNumber, seg.flags, seg.window, seg.payload.length, JSON.stringify(seg.options)]);
     if (rng.chance(imp.loss)) return;
     const copies = rng.chance(imp.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
@@ -142,6 +175,7 @@ function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, confi
         if (b === undefined) {
           if ((f.seg.flags & 0x02) !== 0 && (f.seg.flags & 0x10) === 0) {
             b = new App(TcpConnection.accept({ config: cfg, local: eb, remote: ea, iss: issB, mss, now }, f.seg), bData);
+            b.conn.setSegmentationOffload(offload);
           }
         } else {
           b.conn.handleSegment(now, f.seg);
@@ -203,6 +237,40 @@ describe('connection pair over an impaired link', () => {
       const sizeB = rng.chance(0.3) ? 0 : rng.nextBelow(60_000);
       const config: Partial<TcpConfig> = { delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200) };
       checkOutcome(run(seed, sizeA, sizeB, imp, config), `seed ${seed} ${JSON.stringify(imp)} ${sizeA}/${sizeB}`);
+    });
+  }
+});
+
+describe('segmentation offload: records of several segments, cut as the host cuts them', () => {
+  for (let seed = 300; seed < 360; seed++) {
+    test(`seed ${seed}: the same segments at the same instants as one segment per record, and the same outcome`, () => {
+      const rng = new Rng(seed * 104729);
+      const clean = rng.chance(0.3);
+      const imp: Impairments = {
+        loss: clean ? 0 : rng.nextFloat() * 0.1,
+        duplicate: clean ? 0 : rng.nextFloat() * 0.05,
+        delay: millis(1 + rng.nextBelow(50)),
+        jitter: !clean && rng.chance(0.5) ? millis(rng.nextBelow(20)) : 0,
+      };
+      const sizeA = rng.nextBelow(400_000);
+      const sizeB = rng.chance(0.5) ? 0 : rng.nextBelow(100_000);
+      const config: Partial<TcpConfig> = {
+        delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200),
+        sack: rng.chance(0.7), timestamps: rng.chance(0.7), pacing: rng.chance(0.5),
+        congestionControl: rng.chance(0.5) ? 'cubic' : 'newreno',
+        sendBufferSize: 256 * 1024, receiveBufferSize: 256 * 1024,
+      };
+      const label = `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB}`;
+      const plain: Trace = { segments: [], bursts: 0 };
+      const offloaded: Trace = { segments: [], bursts: 0 };
+      const p = run(seed, sizeA, sizeB, imp, config, 0, plain);
+      const o = run(seed, sizeA, sizeB, imp, config, 65536, offloaded);
+      checkOutcome(o, label);
+      assert.equal(plain.bursts, 0, 'without offload every record is one segment');
+      assert.deepEqual(offloaded.segments, plain.segments, `${label}: the same segments`);
+      assert.deepEqual(o.a.conn.info(), p.a.conn.info(), `${label}: A ends the same`);
+      assert.deepEqual(o.b.conn.info(), p.b.conn.info(), `${label}: B ends the same`);
+      if (sizeA > 200_000 && clean) assert.ok(offloaded.bursts > 0, `${label}: offload was used`);
     });
   }
 });
