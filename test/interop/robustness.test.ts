@@ -98,8 +98,12 @@ describe('l4 serve under load', { skip }, () => {
     const curls = Array.from({ length: 20 }, () => ns.spawn('curl', ['-sS', '--limit-rate', '2M', '-o', '/dev/null', `http://${L4}/big.bin`]));
     await logLines(/ open {2}http /, 20);
     assert.ok(snapshot().sockets.filter((s) => s.state === 'ESTABLISHED').length >= 20, 'the downloads are under way');
+    // These 20 downloads' remotes: the close lines to wait for are theirs (the previous test's
+    // downloads may still be logging their closes).
+    const remotes = lines.flatMap((l) => / open {2}http \S+ <- (\S+)$/.exec(l)?.slice(1) ?? []);
+    assert.equal(remotes.length, 20, lines.join('\n'));
     for (const c of curls) c.kill('SIGKILL');
-    await logLines(/ close http /, 20);
+    await logLines(new RegExp(` close http \\S+ <- (${remotes.map((r) => r.replaceAll('.', '\\.')).join('|')}) `), 20);
     const left = snapshot().sockets.filter((s) => s.state !== 'LISTEN' && s.state !== 'UNCONN' && s.state !== 'TIME-WAIT');
     assert.deepEqual(left, [], 'only listeners (and TIME-WAIT) remain');
   });

@@ -129,6 +129,8 @@ export class TcpConnection {
   handleSegment(now: Instant, seg: TcpRepr): SegmentDrop | undefined {
     const una = this.#tcb.sndUna;
     const dropped = handleSegmentArrival(this.#tcb, now, seg);
+    // Header prediction changed nothing the sender's timers depend on.
+    if (dropped === 'predicted') return undefined;
     // New data acknowledged: the path works, an earlier soft error no longer explains anything.
     if (this.#tcb.sndUna !== una) this.#tcb.softError = undefined;
     updateSenderTimers(this.#tcb, now);
@@ -207,6 +209,15 @@ export class TcpConnection {
   setSegmentationOffload(maxBytes: number): void {
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`segmentation offload of ${String(maxBytes)} bytes is not a non-negative integer`);
     this.#tcb.segmentationOffload = maxBytes;
+  }
+
+  /**
+   * Header prediction (the fast path for in-order text, `segment-arrival.ts`) is on by
+   * default; off, every segment takes the full RFC 9293 3.10.7 path. For tests that compare
+   * the two: they must behave the same.
+   */
+  setHeaderPrediction(on: boolean): void {
+    this.#tcb.headerPrediction = on;
   }
 
   /** The payload of one segment at most: the effective send MSS (RFC 9293 3.7.1), where an offloaded record is cut. */

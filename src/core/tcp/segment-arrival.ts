@@ -34,6 +34,9 @@ import type { Tcb } from './tcb.js';
 /** Why the connection dropped a segment, for the host's counters (most drops are the RFC's ordinary answers and not counted). */
 export type SegmentDrop = 'paws';
 
+/** What `handleSegmentArrival` says: a drop the host counts, 'predicted' when header prediction took the segment, else undefined. */
+export type ArrivalResult = SegmentDrop | 'predicted' | undefined;
+
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: readonly TcpOption[] = Object.freeze([]);
 
@@ -105,7 +108,7 @@ function segLen(seg: Pick<Incoming, 'flags' | 'payload'>): number {
  * Processes one arriving segment (RFC 9293 3.10.7). Returns why it was dropped when the host
  * counts that reason (PAWS), else undefined.
  */
-export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): SegmentDrop | undefined {
+export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): ArrivalResult {
   const seg = INCOMING.load(repr);
   tcb.counters.segmentsReceived++;
   // RFC 7323 2.2: "The window field (SEG.WND) of every outgoing segment, with the exception of
@@ -122,8 +125,46 @@ export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): Seg
       synSentState(tcb, now, seg);
       return undefined;
     default:
+      if (tcb.headerPrediction && predictedText(tcb, now, seg)) return 'predicted';
       return otherStates(tcb, now, seg);
   }
+}
+
+/**
+ * Header prediction (Van Jacobson's, as in BSD's tcp_input and Linux's tcp_rcv_established):
+ * the commonest segment of a transfer, text at RCV.NXT with a plain ACK that acknowledges
+ * nothing new, arriving at an ESTABLISHED connection that has nothing of its own in flight or
+ * waiting, goes straight to the receive buffer. For such a segment every check of
+ * `otherStates` is known to pass (PAWS, acceptability, no trimming, no RST or SYN, the ACK
+ * inside RFC 5961's range), and this does exactly what it would: TS.Recent (RFC 7323 4.3),
+ * the window update and its WL1/WL2 (RFC 9293 3.10.7.4), the keepalive restart, then the text.
+ * Nothing the sender's timers depend on changes, so the caller may skip `updateSenderTimers`.
+ * Returns false, having changed nothing, for any other segment.
+ */
+function predictedText(tcb: Tcb, now: Instant, seg: Incoming): boolean {
+  const len = seg.payload.length;
+  if (tcb.state !== 'ESTABLISHED' || (seg.flags & ~TcpFlags.PSH) !== TcpFlags.ACK || len === 0) return false;
+  if (seg.seq !== tcb.rcvNxt || seg.ack !== tcb.sndUna || len > tcb.rcvWnd) return false;
+  if (tcb.flightSize !== 0 || tcb.hasUnsent || tcb.sndWnd === 0 || tcb.holdsOutOfOrder || tcb.peerFinOffset !== undefined) return false;
+  if (tcb.tsEnabled && (!seg.hasTimestamps || tsBefore(seg.tsVal, tcb.tsRecent))) return false;
+  // RFC 7323 4.3 (2): SEG.TSval >= TS.Recent (checked) and SEG.SEQ <= Last.ACK.sent.
+  if (tcb.tsEnabled && seqLe(seg.seq, tcb.lastAckSent)) {
+    tcb.tsRecent = seg.tsVal;
+    tcb.tsRecentAge = now;
+  }
+  // processAck, for an ACK of SND.UNA with nothing in flight: the window update alone.
+  tcb.probesUnanswered = 0;
+  if (seqLt(tcb.sndWl1, seg.seq) || (tcb.sndWl1 === seg.seq && seqLe(tcb.sndWl2, seg.ack))) {
+    tcb.sndWnd = seg.window;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = seg.ack;
+    tcb.maxSndWnd = Math.max(tcb.maxSndWnd, seg.window);
+  }
+  tcb.keepaliveProbes = 0;
+  if (tcb.keepalive.enabled && tcb.timers.isSet('keepalive')) tcb.timers.set('keepalive', now + tcb.keepalive.idle);
+  tcb.noteTextArrival(now, seg);
+  receiveText(tcb, now, seg.seq, seg.payload);
+  return true;
 }
 
 /**

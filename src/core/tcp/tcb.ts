@@ -284,6 +284,8 @@ export class Tcb {
    * `offloadBurst`); 0 (the default) sends one segment per record.
    */
   segmentationOffload = 0;
+  /** Header prediction (`segment-arrival.ts`, `predictedText`): on unless a test compares the full path. */
+  headerPrediction = true;
 
   // --- Retransmission, RTT and congestion ---
   readonly rtt: RttEstimator;

@@ -44,6 +44,8 @@ class App {
   connected = false;
   error: string | undefined;
   closeCalled = false;
+  /** Bytes to read before writing anything and closing (0: write at once). */
+  readFirst = 0;
 
   constructor(conn: TcpConnection, toSend: Uint8Array) {
     this.conn = conn;
@@ -61,6 +63,7 @@ class App {
       this.received.push(d);
       this.receivedBytes += d.length;
     }
+    if (this.receivedBytes < this.readFirst) return;
     if (this.connected && this.written < this.toSend.length) {
       this.written += this.conn.send(now, this.toSend.subarray(this.written, Math.min(this.toSend.length, this.written + 20_000)));
     }
@@ -118,7 +121,20 @@ interface Trace {
   bursts: number;
 }
 
-function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, config: Partial<TcpConfig> = {}, offload = 0, trace?: Trace): Outcome {
+/** How a run drives the pair beyond the link and the configuration. */
+interface RunOptions {
+  /** Segmentation offload on both ends (bytes; 0 off), records cut as the host cuts them. */
+  readonly offload?: number;
+  /** Where to record the segments put on the link. */
+  readonly trace?: Trace;
+  /** Header prediction on both ends (default on). */
+  readonly prediction?: boolean;
+  /** B closes only once it has read all of A's bytes (a server answering a request), not once it has written its own. */
+  readonly bReadsFirst?: boolean;
+}
+
+function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, config: Partial<TcpConfig> = {}, options: RunOptions = {}): Outcome {
+  const { offload = 0, trace, prediction = true } = options;
   const rng = new Rng(seed);
   const cfg: TcpConfig = { ...TCP_DEFAULTS, sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024, ...config };
   const ea = { address: Uint8Array.of(10, 0, 0, 1), port: 40000 };
@@ -126,6 +142,7 @@ function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, confi
   const mss = 1460;
   const connA = TcpConnection.connect({ config: cfg, local: ea, remote: eb, iss: rng.nextU32(), mss, now: 0 });
   connA.setSegmentationOffload(offload);
+  connA.setHeaderPrediction(prediction);
   const a = new App(connA, randomBytes(rng, sizeA));
   let b: App | undefined;
   const bData = randomBytes(rng, sizeB);
@@ -175,7 +192,9 @@ function run(seed: number, sizeA: number, sizeB: number, imp: Impairments, confi
         if (b === undefined) {
           if ((f.seg.flags & 0x02) !== 0 && (f.seg.flags & 0x10) === 0) {
             b = new App(TcpConnection.accept({ config: cfg, local: eb, remote: ea, iss: issB, mss, now }, f.seg), bData);
+            if (options.bReadsFirst === true) b.readFirst = a.toSend.length;
             b.conn.setSegmentationOffload(offload);
+            b.conn.setHeaderPrediction(prediction);
           }
         } else {
           b.conn.handleSegment(now, f.seg);
@@ -263,14 +282,46 @@ describe('segmentation offload: records of several segments, cut as the host cut
       const label = `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB}`;
       const plain: Trace = { segments: [], bursts: 0 };
       const offloaded: Trace = { segments: [], bursts: 0 };
-      const p = run(seed, sizeA, sizeB, imp, config, 0, plain);
-      const o = run(seed, sizeA, sizeB, imp, config, 65536, offloaded);
+      const p = run(seed, sizeA, sizeB, imp, config, { trace: plain });
+      const o = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: offloaded });
       checkOutcome(o, label);
       assert.equal(plain.bursts, 0, 'without offload every record is one segment');
       assert.deepEqual(offloaded.segments, plain.segments, `${label}: the same segments`);
       assert.deepEqual(o.a.conn.info(), p.a.conn.info(), `${label}: A ends the same`);
       assert.deepEqual(o.b.conn.info(), p.b.conn.info(), `${label}: B ends the same`);
       if (sizeA > 200_000 && clean) assert.ok(offloaded.bursts > 0, `${label}: offload was used`);
+    });
+  }
+});
+
+describe('header prediction: the fast path for in-order text does what the full path does', () => {
+  for (let seed = 400; seed < 440; seed++) {
+    test(`seed ${seed}: the same segments at the same instants, the same timers and the same outcome with it off`, () => {
+      const rng = new Rng(seed * 15485863);
+      const clean = rng.chance(0.3);
+      const imp: Impairments = {
+        loss: clean ? 0 : rng.nextFloat() * 0.1,
+        duplicate: clean ? 0 : rng.nextFloat() * 0.05,
+        delay: millis(1 + rng.nextBelow(50)),
+        jitter: !clean && rng.chance(0.5) ? millis(rng.nextBelow(20)) : 0,
+      };
+      const sizeA = rng.nextBelow(300_000);
+      const sizeB = rng.chance(0.5) ? 0 : rng.nextBelow(100_000);
+      const config: Partial<TcpConfig> = {
+        delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200),
+        sack: rng.chance(0.7), timestamps: rng.chance(0.7), pacing: rng.chance(0.5), windowScaling: rng.chance(0.7),
+        keepalive: { ...TCP_DEFAULTS.keepalive, enabled: rng.chance(0.3), idle: millis(100 + rng.nextBelow(1000)) },
+      };
+      const label = `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB}`;
+      const full: Trace = { segments: [], bursts: 0 };
+      const predicted: Trace = { segments: [], bursts: 0 };
+      const bReadsFirst = rng.chance(0.7);
+      const f = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: full, prediction: false, bReadsFirst });
+      const p = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: predicted, bReadsFirst });
+      checkOutcome(p, label);
+      assert.deepEqual(predicted.segments, full.segments, `${label}: the same segments`);
+      assert.deepEqual(p.a.conn.info(), f.a.conn.info(), `${label}: A ends the same`);
+      assert.deepEqual(p.b.conn.info(), f.b.conn.info(), `${label}: B ends the same`);
     });
   }
 });
