@@ -1437,8 +1437,11 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     let first: Uint8Array | undefined;
     for (let at = 0; at < payload.length; at += mss) {
       const end = Math.min(payload.length, at + mss);
+      // Every field written out: a spread would copy the record into a slower, larger object.
       const piece: TcpRepr = {
-        ...seg, seqNumber: (seg.seqNumber + at) >>> 0, flags: end === payload.length ? lastFlags : otherFlags, payload: payload.subarray(at, end),
+        srcPort: seg.srcPort, dstPort: seg.dstPort, seqNumber: (seg.seqNumber + at) >>> 0, ackNumber: seg.ackNumber,
+        flags: end === payload.length ? lastFlags : otherFlags, reserved: seg.reserved, window: seg.window,
+        urgentPointer: seg.urgentPointer, options: seg.options, optionsPadding: seg.optionsPadding, payload: payload.subarray(at, end),
       };
       const packet = tcpDatagram(local.address, remote.address, piece, this.#nextIpId(), checksums);
       if (first === undefined) {

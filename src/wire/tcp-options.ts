@@ -76,25 +76,12 @@ const NOP: TcpOption = Object.freeze({ kind: 'nop' });
 const SACK_PERMITTED: TcpOption = Object.freeze({ kind: 'sack-permitted' });
 
 /**
- * NOP, NOP, TSopt (RFC 7323 Appendix A, the layout every segment carries once timestamps are
- * on), as a frozen list. The last list made is kept and handed out again while the values stay
- * the same, which they do for every segment of a burst (the clock ticks in milliseconds and
- * TS.Recent moves once per ACK): a sender building its segments and a receiver parsing them
- * share one list instead of each making one per segment. The list and its objects are frozen,
- * so sharing them is safe. (Option lists are walked with indexed loops in the stack: in Node
- * 20's V8, `for...of` over a frozen array allocates an iterator result per element.)
+ * NOP, NOP, TSopt (RFC 7323 Appendix A): the option list nearly every segment carries once
+ * timestamps are on, made at its exact size (a list grown by a walk is several times larger).
  */
-export function timestampsOptionList(tsVal: number, tsEcr: number): readonly TcpOption[] {
-  const val = tsVal >>> 0;
-  const ecr = tsEcr >>> 0;
-  if (val !== lastTimestamps.tsVal || ecr !== lastTimestamps.tsEcr) {
-    const option: TcpOption = Object.freeze({ kind: 'timestamps', tsVal: val, tsEcr: ecr });
-    lastTimestamps = { tsVal: val, tsEcr: ecr, list: Object.freeze([NOP, NOP, option]) };
-  }
-  return lastTimestamps.list;
+export function timestampsOptionList(tsVal: number, tsEcr: number): TcpOption[] {
+  return [NOP, NOP, { kind: 'timestamps', tsVal: tsVal >>> 0, tsEcr: tsEcr >>> 0 }];
 }
-
-let lastTimestamps: { readonly tsVal: number; readonly tsEcr: number; readonly list: readonly TcpOption[] } = { tsVal: -1, tsEcr: -1, list: [] };
 
 /**
  * True when `bytes[start, start + 12)` is exactly NOP, NOP, TSopt (kind 8, length 10): the

@@ -286,6 +286,10 @@ export class Tcb {
   segmentationOffload = 0;
   /** Header prediction (`segment-arrival.ts`, `predictedText`): on unless a test compares the full path. */
   headerPrediction = true;
+  /** The timestamps option list of the last segment sent, and its values (`#timestampsOptions`; -1: none yet). */
+  #lastTimestamps: readonly TcpOption[] = NO_OPTIONS;
+  #lastTsVal = -1;
+  #lastTsEcr = -1;
 
   // --- Retransmission, RTT and congestion ---
   readonly rtt: RttEstimator;
@@ -785,10 +789,26 @@ export class Tcb {
     if ((flags & TcpFlags.RST) !== 0) return NO_OPTIONS;
     const pureAck = payloadLength === 0 && (flags & (TcpFlags.SYN | TcpFlags.FIN)) === 0 && (flags & TcpFlags.ACK) !== 0;
     const blocks = pureAck && this.sackPermitted ? sackBlocks(this, sackBlocksThatFit(this.tsEnabled ? TIMESTAMPS_OPTION_SPACE : 0)) : undefined;
-    if (blocks === undefined) return this.tsEnabled ? timestampsOptionList(this.tsClock(now), this.tsRecent) : NO_OPTIONS;
+    if (blocks === undefined) return this.tsEnabled ? this.#timestampsOptions(now) : NO_OPTIONS;
     const options: TcpOption[] = this.tsEnabled ? timestampsOptions(this.tsClock(now), this.tsRecent) : [];
     if (blocks !== undefined) options.push(NOP, NOP, { kind: 'sack', blocks });
     return options;
+  }
+
+  /**
+   * NOP, NOP, TSopt with Snd.TSclock and TS.Recent: the list of the last segment again while
+   * the two are the same, as they are for every segment of a burst (the clock ticks in
+   * milliseconds, TS.Recent moves once per ACK). The list leaves with the segment and is only
+   * read (the host emits it at once).
+   */
+  #timestampsOptions(now: Instant): readonly TcpOption[] {
+    const tsVal = this.tsClock(now);
+    if (tsVal !== this.#lastTsVal || this.tsRecent !== this.#lastTsEcr) {
+      this.#lastTsVal = tsVal;
+      this.#lastTsEcr = this.tsRecent;
+      this.#lastTimestamps = timestampsOptionList(tsVal, this.tsRecent);
+    }
+    return this.#lastTimestamps;
   }
 
   /**
