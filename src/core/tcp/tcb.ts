@@ -286,10 +286,8 @@ export class Tcb {
   segmentationOffload = 0;
   /** Header prediction (`segment-arrival.ts`, `predictedText`): on unless a test compares the full path. */
   headerPrediction = true;
-  /** The timestamps option list of the last segment sent, and its values (`#timestampsOptions`; -1: none yet). */
-  #lastTimestamps: readonly TcpOption[] = NO_OPTIONS;
-  #lastTsVal = -1;
-  #lastTsEcr = -1;
+  /** The timestamps option list of the last segment sent (`#timestampsOptions`). */
+  #lastTimestamps: readonly TcpOption[] | undefined;
 
   // --- Retransmission, RTT and congestion ---
   readonly rtt: RttEstimator;
@@ -803,12 +801,12 @@ export class Tcb {
    */
   #timestampsOptions(now: Instant): readonly TcpOption[] {
     const tsVal = this.tsClock(now);
-    if (tsVal !== this.#lastTsVal || this.tsRecent !== this.#lastTsEcr) {
-      this.#lastTsVal = tsVal;
-      this.#lastTsEcr = this.tsRecent;
-      this.#lastTimestamps = timestampsOptionList(tsVal, this.tsRecent);
-    }
-    return this.#lastTimestamps;
+    const last = this.#lastTimestamps;
+    const option = last?.[2];
+    if (option?.kind === 'timestamps' && option.tsVal === tsVal && option.tsEcr === this.tsRecent) return last!;
+    const list = timestampsOptionList(tsVal, this.tsRecent);
+    this.#lastTimestamps = list;
+    return list;
   }
 
   /**
