@@ -260,36 +260,53 @@ describe('connection pair over an impaired link', () => {
   }
 });
 
+/** A random scenario for the differential tests: a clean or impaired link, the sizes, every option drawn. */
+function scenario(seed: number) {
+  const rng = new Rng(seed * 104729);
+  const clean = rng.chance(0.3);
+  const imp: Impairments = {
+    loss: clean ? 0 : rng.nextFloat() * 0.1,
+    duplicate: clean ? 0 : rng.nextFloat() * 0.05,
+    delay: millis(1 + rng.nextBelow(50)),
+    jitter: !clean && rng.chance(0.5) ? millis(rng.nextBelow(20)) : 0,
+  };
+  const sizeA = rng.nextBelow(400_000);
+  const sizeB = rng.chance(0.5) ? 0 : rng.nextBelow(100_000);
+  const config: Partial<TcpConfig> = {
+    delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200),
+    sack: rng.chance(0.7), timestamps: rng.chance(0.7), pacing: rng.chance(0.5), windowScaling: rng.chance(0.8),
+    congestionControl: rng.chance(0.5) ? 'cubic' : 'newreno',
+    keepalive: { ...TCP_DEFAULTS.keepalive, enabled: rng.chance(0.3), idle: millis(100 + rng.nextBelow(1000)) },
+    sendBufferSize: 256 * 1024, receiveBufferSize: 256 * 1024,
+  };
+  const bReadsFirst = rng.chance(0.6);
+  return { clean, imp, sizeA, sizeB, config, bReadsFirst, label: `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB} bReadsFirst ${bReadsFirst}` };
+}
+
+/**
+ * Runs scenario `seed` with `reference` options and with `changed` ones, and asserts the same
+ * segments at the same instants and the same end states (the second run must also end well).
+ * Returns the changed run's trace.
+ */
+function sameOnTheWire(seed: number, reference: RunOptions, changed: RunOptions): { trace: Trace; referenceTrace: Trace; clean: boolean; sizeA: number } {
+  const { imp, sizeA, sizeB, config, bReadsFirst, label, clean } = scenario(seed);
+  const referenceTrace: Trace = { segments: [], bursts: 0 };
+  const trace: Trace = { segments: [], bursts: 0 };
+  const r = run(seed, sizeA, sizeB, imp, config, { ...reference, bReadsFirst, trace: referenceTrace });
+  const c = run(seed, sizeA, sizeB, imp, config, { ...changed, bReadsFirst, trace });
+  checkOutcome(c, label);
+  assert.deepEqual(trace.segments, referenceTrace.segments, `${label}: the same segments`);
+  assert.deepEqual(c.a.conn.info(), r.a.conn.info(), `${label}: A ends the same`);
+  assert.deepEqual(c.b.conn.info(), r.b.conn.info(), `${label}: B ends the same`);
+  return { trace, referenceTrace, clean, sizeA };
+}
+
 describe('segmentation offload: records of several segments, cut as the host cuts them', () => {
   for (let seed = 300; seed < 360; seed++) {
     test(`seed ${seed}: the same segments at the same instants as one segment per record, and the same outcome`, () => {
-      const rng = new Rng(seed * 104729);
-      const clean = rng.chance(0.3);
-      const imp: Impairments = {
-        loss: clean ? 0 : rng.nextFloat() * 0.1,
-        duplicate: clean ? 0 : rng.nextFloat() * 0.05,
-        delay: millis(1 + rng.nextBelow(50)),
-        jitter: !clean && rng.chance(0.5) ? millis(rng.nextBelow(20)) : 0,
-      };
-      const sizeA = rng.nextBelow(400_000);
-      const sizeB = rng.chance(0.5) ? 0 : rng.nextBelow(100_000);
-      const config: Partial<TcpConfig> = {
-        delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200),
-        sack: rng.chance(0.7), timestamps: rng.chance(0.7), pacing: rng.chance(0.5),
-        congestionControl: rng.chance(0.5) ? 'cubic' : 'newreno',
-        sendBufferSize: 256 * 1024, receiveBufferSize: 256 * 1024,
-      };
-      const label = `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB}`;
-      const plain: Trace = { segments: [], bursts: 0 };
-      const offloaded: Trace = { segments: [], bursts: 0 };
-      const p = run(seed, sizeA, sizeB, imp, config, { trace: plain });
-      const o = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: offloaded });
-      checkOutcome(o, label);
-      assert.equal(plain.bursts, 0, 'without offload every record is one segment');
-      assert.deepEqual(offloaded.segments, plain.segments, `${label}: the same segments`);
-      assert.deepEqual(o.a.conn.info(), p.a.conn.info(), `${label}: A ends the same`);
-      assert.deepEqual(o.b.conn.info(), p.b.conn.info(), `${label}: B ends the same`);
-      if (sizeA > 200_000 && clean) assert.ok(offloaded.bursts > 0, `${label}: offload was used`);
+      const { trace, referenceTrace, clean, sizeA } = sameOnTheWire(seed, {}, { offload: 65536 });
+      assert.equal(referenceTrace.bursts, 0, 'without offload every record is one segment');
+      if (sizeA > 200_000 && clean) assert.ok(trace.bursts > 0, `seed ${seed}: offload was used`);
     });
   }
 });
@@ -297,31 +314,7 @@ describe('segmentation offload: records of several segments, cut as the host cut
 describe('header prediction: the fast path for in-order text does what the full path does', () => {
   for (let seed = 400; seed < 440; seed++) {
     test(`seed ${seed}: the same segments at the same instants, the same timers and the same outcome with it off`, () => {
-      const rng = new Rng(seed * 15485863);
-      const clean = rng.chance(0.3);
-      const imp: Impairments = {
-        loss: clean ? 0 : rng.nextFloat() * 0.1,
-        duplicate: clean ? 0 : rng.nextFloat() * 0.05,
-        delay: millis(1 + rng.nextBelow(50)),
-        jitter: !clean && rng.chance(0.5) ? millis(rng.nextBelow(20)) : 0,
-      };
-      const sizeA = rng.nextBelow(300_000);
-      const sizeB = rng.chance(0.5) ? 0 : rng.nextBelow(100_000);
-      const config: Partial<TcpConfig> = {
-        delayedAck: rng.chance(0.5) ? millis(40) : 0, nagle: rng.chance(0.5), minRto: millis(200),
-        sack: rng.chance(0.7), timestamps: rng.chance(0.7), pacing: rng.chance(0.5), windowScaling: rng.chance(0.7),
-        keepalive: { ...TCP_DEFAULTS.keepalive, enabled: rng.chance(0.3), idle: millis(100 + rng.nextBelow(1000)) },
-      };
-      const label = `seed ${seed} ${JSON.stringify(imp)} ${JSON.stringify(config)} ${sizeA}/${sizeB}`;
-      const full: Trace = { segments: [], bursts: 0 };
-      const predicted: Trace = { segments: [], bursts: 0 };
-      const bReadsFirst = rng.chance(0.7);
-      const f = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: full, prediction: false, bReadsFirst });
-      const p = run(seed, sizeA, sizeB, imp, config, { offload: 65536, trace: predicted, bReadsFirst });
-      checkOutcome(p, label);
-      assert.deepEqual(predicted.segments, full.segments, `${label}: the same segments`);
-      assert.deepEqual(p.a.conn.info(), f.a.conn.info(), `${label}: A ends the same`);
-      assert.deepEqual(p.b.conn.info(), f.b.conn.info(), `${label}: B ends the same`);
+      sameOnTheWire(seed, { offload: 65536, prediction: false }, { offload: 65536 });
     });
   }
 });
