@@ -1380,7 +1380,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
 
   // --- output ------------------------------------------------------------------------
 
-  /** The next packet to emit: control packets first, then UDP datagrams, then one segment of the next ready connection. */
+  /** The next packet to emit: the rest of an offloaded record first, then control packets, then UDP datagrams, then one record (or the first segment of one, `#cut`) of the next ready connection. */
   #nextOutgoing(now: Instant): Outgoing | undefined {
     const piece = this.#offloaded.shift();
     if (piece !== undefined) return piece;
@@ -1437,7 +1437,6 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
     let first: Uint8Array | undefined;
     for (let at = 0; at < payload.length; at += mss) {
       const end = Math.min(payload.length, at + mss);
-      // Every field written out: a spread would copy the record into a slower, larger object.
       const piece: TcpRepr = {
         srcPort: seg.srcPort, dstPort: seg.dstPort, seqNumber: (seg.seqNumber + at) >>> 0, ackNumber: seg.ackNumber,
         flags: end === payload.length ? lastFlags : otherFlags, reserved: seg.reserved, window: seg.window,
