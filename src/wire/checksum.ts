@@ -102,7 +102,7 @@ function addSimd(sum: number, s: SimdSum, data: Uint8Array, start: number, end: 
   for (let i = start; i < end; i += SIMD_CHUNK) {
     const n = Math.min(SIMD_CHUNK, end - i);
     // A whole view is copied as it is: a subarray costs as much as the copy of a packet.
-    s.memory.set(n === data.length ? data : data.subarray(i, i + n));
+    s.memory.set(i === 0 && n === data.length ? data : data.subarray(i, i + n));
     sum += swap16(checksumFold(s.sum(n)));
   }
   return sum;

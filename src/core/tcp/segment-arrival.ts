@@ -138,7 +138,8 @@ export function handleSegmentArrival(tcb: Tcb, now: Instant, repr: TcpRepr): Arr
  * `otherStates` is known to pass (PAWS, acceptability, no trimming, no RST or SYN, the ACK
  * inside RFC 5961's range), and this does exactly what it would: TS.Recent (RFC 7323 4.3),
  * the window update and its WL1/WL2 (RFC 9293 3.10.7.4), the keepalive restart, then the text.
- * Nothing the sender's timers depend on changes, so the caller may skip `updateSenderTimers`.
+ * With nothing in flight or waiting, the sender's timers do not depend on what this changes
+ * (SND.WND among it): `updateSenderTimers` would leave them as they are, and the caller skips it.
  * Returns false, having changed nothing, for any other segment.
  */
 function predictedText(tcb: Tcb, now: Instant, seg: Incoming): boolean {

@@ -150,6 +150,31 @@ export function drain(conn: TcpConnection, now: Instant = 0, limit = 10_000): Se
   assert.fail(`more than ${limit} segments at once`);
 }
 
+/**
+ * A record from `pollTransmit` cut into segments of `mss` payload bytes, as the host cuts one
+ * under segmentation offload (written here apart from the host, as the tests' oracle): the
+ * record's header on each piece, its own sequence number, PSH and FIN only on the last.
+ */
+export function cutRecord(seg: TcpRepr, mss: number): TcpRepr[] {
+  if (seg.payload.length <= mss) return [seg];
+  const pieces: TcpRepr[] = [];
+  for (let at = 0; at < seg.payload.length; at += mss) {
+    const end = Math.min(seg.payload.length, at + mss);
+    const flags = end === seg.payload.length ? seg.flags : seg.flags & ~(PSH | FIN);
+    pieces.push({ ...seg, seqNumber: (seg.seqNumber + at) >>> 0, flags, payload: seg.payload.subarray(at, end) });
+  }
+  return pieces;
+}
+
+/** Everything the connection transmits at `now`, records cut at `mss` as the host cuts them (comparable copies). */
+export function drainCut(conn: TcpConnection, now: Instant = 0, mss = conn.segmentSize): SegView[] {
+  const out: SegView[] = [];
+  for (let seg = conn.pollTransmit(now); seg !== undefined; seg = conn.pollTransmit(now)) {
+    for (const piece of cutRecord(seg, mss)) out.push(view(piece));
+  }
+  return out;
+}
+
 /** Exactly these segments, in order, then nothing. */
 export function expectSent(conn: TcpConnection, now: Instant, expected: readonly TcpRepr[]): void {
   assert.deepEqual(drain(conn, now), expected.map((s) => view(s)));

@@ -10,6 +10,7 @@ import { TcpConnection } from '../../../src/core/tcp/connection.js';
 import { TCP_DEFAULTS } from '../../../src/core/tcp/types.js';
 import type { TcpConfig } from '../../../src/core/tcp/types.js';
 import type { TcpRepr } from '../../../src/wire/tcp.js';
+import { cutRecord } from './harness.js';
 import { Rng } from '../../../src/time/rng.js';
 import { millis, seconds } from '../../../src/time/instant.js';
 import type { Instant } from '../../../src/time/instant.js';
@@ -94,22 +95,6 @@ interface Outcome {
   a: App;
   b: App;
   now: Instant;
-}
-
-/**
- * A record from `pollTransmit` cut into segments of `mss` payload bytes, as the host does with
- * segmentation offload (`Host`'s `#cut`): the record's header on each, its own sequence
- * number, PSH and FIN only on the last.
- */
-function cutRecord(seg: TcpRepr, mss: number): TcpRepr[] {
-  if (seg.payload.length <= mss) return [seg];
-  const pieces: TcpRepr[] = [];
-  for (let at = 0; at < seg.payload.length; at += mss) {
-    const end = Math.min(seg.payload.length, at + mss);
-    const last = end === seg.payload.length;
-    pieces.push({ ...seg, seqNumber: (seg.seqNumber + at) >>> 0, flags: last ? seg.flags : seg.flags & ~0x09, payload: seg.payload.subarray(at, end) });
-  }
-  return pieces;
 }
 
 /** One segment as it went onto the link: what a comparison of two runs looks at. */
