@@ -86,7 +86,7 @@ import type { ReassemblyLimits, ReassemblyResult } from './reassembly.js';
 import type { PortRange } from './ports.js';
 import { IsnGenerator } from './isn.js';
 import { SocketTable } from './socket-table.js';
-import type { ConnectionEntry } from './socket-table.js';
+import { LevelEvent, type ConnectionEntry } from './socket-table.js';
 import { copyHostStats, countDrop, createHostStats } from './stats.js';
 import type { DropReason, HostStats, IcmpCountedType } from './stats.js';
 import type { NetworkNode, Transmit } from './node.js';
@@ -528,6 +528,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   pollEvent(): HostEvent | undefined {
     for (;;) {
       const event = this.#events.shift();
+      if (event instanceof LevelEvent) event.queued = false;
       if (event === undefined || event.type !== 'udp') return event;
       if (event.event.type === 'message') event.socket.receiveQueued -= event.event.data.length + UDP_DATAGRAM_OVERHEAD;
       if (!event.socket.closed) return event;
@@ -1316,7 +1317,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   #register(connection: TcpConnection, iface: string, loopback: boolean, listener: TcpListener | undefined): ConnectionEntry {
     const entry: ConnectionEntry = {
       connection, iface, loopback, listener,
-      connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
+      connected: false, removed: false, ready: false, readableEvent: undefined, writableEvent: undefined, deadline: undefined, generation: 0,
     };
     this.#table.addConnection(entry);
     connection.setSegmentationOffload(SEGMENTATION_OFFLOAD_BYTES);
@@ -1359,7 +1360,7 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       }
       // A connection still in its listener's queue has no owner yet: what it reports before
       // accept() is in its state and queues, where the owner finds it.
-      if (entry.listener === undefined) this.#events.push({ type: 'connection', connection, event });
+      if (entry.listener === undefined) this.#queueConnectionEvent(entry, event);
       else if (event.type === 'closed') entry.listener.forget(connection);
     }
     // Defensive: a connection in CLOSED leaves the table even if it said nothing.
@@ -1367,6 +1368,30 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
       this.#remove(entry);
       entry.listener?.forget(connection);
     }
+  }
+
+  /**
+   * Queues a connection's event for the application. 'readable' and 'writable' are not queued
+   * again while the same one still waits in the queue, as the TCB does in its own: a bulk
+   * receiver would otherwise queue one per segment, since the host drains the TCB's queue
+   * after every segment. Each is one object per connection, made at its first use.
+   */
+  #queueConnectionEvent(entry: ConnectionEntry, event: TcpEvent): void {
+    if (event.type === 'readable' || event.type === 'writable') {
+      const readable = event.type === 'readable';
+      let queued = readable ? entry.readableEvent : entry.writableEvent;
+      if (queued === undefined) {
+        queued = new LevelEvent(entry.connection, event);
+        if (readable) entry.readableEvent = queued;
+        else entry.writableEvent = queued;
+      } else if (queued.queued) {
+        return;
+      }
+      queued.queued = true;
+      this.#events.push(queued);
+      return;
+    }
+    this.#events.push({ type: 'connection', connection: entry.connection, event });
   }
 
   /** Takes a closed connection out of the table (it stays queued for output until it has sent its last segment). */

@@ -22,6 +22,7 @@ import { endpointKey, formatSocketPair } from './endpoint.js';
 import type { Endpoint, SocketPair } from './endpoint.js';
 import { isUnspecified, unspecifiedAddress } from './interfaces.js';
 import type { TcpConnection } from './tcp/connection.js';
+import type { TcpEvent } from './tcp/types.js';
 import type { TcpListener } from './tcp/listener.js';
 import type { TimeWait } from './tcp/time-wait.js';
 
@@ -40,6 +41,21 @@ export interface ConnectionEntry extends DeadlineOwner {
   removed: boolean;
   /** It is in the host's queue of connections that may have output. */
   ready: boolean;
+  /** Its 'readable' event as the host queues it (made at the first one). */
+  readableEvent: LevelEvent | undefined;
+  /** Its 'writable' event as the host queues it (made at the first one). */
+  writableEvent: LevelEvent | undefined;
+}
+
+/**
+ * A connection's 'readable' or 'writable' event in the host's queue: one object per connection
+ * and kind, queued at most once at a time (`queued`, cleared when the application takes it).
+ */
+export class LevelEvent {
+  readonly type = 'connection';
+  /** It waits in the host's queue. */
+  queued = false;
+  constructor(readonly connection: TcpConnection, readonly event: TcpEvent) {}
 }
 
 const WILDCARD_V4 = unspecifiedAddress(4);

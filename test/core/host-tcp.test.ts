@@ -141,6 +141,30 @@ describe('Host: back to back', () => {
     assert.equal(Object.values(b.stats.drops).reduce((x, y) => x + y, 0), 0, 'nothing dropped (no bad checksum)');
   });
 
+  test("'readable' waits in the host's queue once, whatever number of segments arrive before the application takes it; then the next data queues it again", () => {
+    const { a, b, net } = pair();
+    const listener = listen(b, 8080);
+    const client = connect(a, net.now, B, 8080);
+    let server: TcpConnection | undefined;
+    net.settle(() => { server ??= listener.accept(); });
+    assert.ok(server);
+    events(a);
+    events(b);
+    const before = b.stats.tcp.segmentsIn;
+    assert.equal(client.send(net.now, bytes(20_000, 3)), 20_000);
+    net.settle();
+    assert.ok(b.stats.tcp.segmentsIn - before >= 10, 'the data came in many segments');
+    assert.deepEqual(eventTypes(events(b), server), ['readable']);
+    // Taken from the queue: the next data queues it again, even though nothing was read.
+    client.send(net.now, bytes(3_000, 4));
+    client.close(net.now);
+    net.settle();
+    assert.deepEqual(eventTypes(events(b), server), ['readable', 'peer-closed']);
+    let got = 0;
+    for (let c = server.recv(net.now); c !== undefined; c = server.recv(net.now)) got += c.length;
+    assert.equal(got, 23_000);
+  });
+
   test('handshake, a transfer each way, an orderly close; the tables empty after TIME-WAIT', () => {
     const { a, b, net } = pair();
     const listener = listen(b, 8080);

@@ -27,7 +27,7 @@ function entry(local: Endpoint, remote: Endpoint): ConnectionEntry {
   const connection = { local, remote } as unknown as TcpConnection;
   return {
     connection, iface: 'eth0', loopback: false, listener: undefined,
-    connected: false, removed: false, ready: false, deadline: undefined, generation: 0,
+    connected: false, removed: false, ready: false, readableEvent: undefined, writableEvent: undefined, deadline: undefined, generation: 0,
   };
 }
 
