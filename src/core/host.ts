@@ -523,7 +523,8 @@ export class Host implements NetworkNode, TcpListenerOwner, UdpSocketOwner {
   /**
    * The next event for the owner of the sockets, or undefined. Events of a UDP socket closed
    * since they were queued are skipped; a datagram's bytes leave its socket's receive buffer
-   * when its event is taken.
+   * when its event is taken. A connection's 'readable' or 'writable' is queued once until it
+   * is taken here, however many segments renew it meanwhile.
    */
   pollEvent(): HostEvent | undefined {
     for (;;) {

@@ -165,6 +165,36 @@ describe('Host: back to back', () => {
     assert.equal(got, 23_000);
   });
 
+  test("'writable' too waits in the host's queue once, however often ACKs free the send buffer", () => {
+    const { a, b, net } = pair();
+    const listener = listen(b, 8080);
+    const client = connect(a, net.now, B, 8080);
+    let server: TcpConnection | undefined;
+    net.settle(() => { server ??= listener.accept(); });
+    assert.ok(server);
+    events(a);
+    let queued = 0;
+    for (let n = client.send(net.now, bytes(65_536, 5)); n > 0; n = client.send(net.now, bytes(65_536, 5))) queued += n;
+    assert.ok(queued > 0);
+    const before = a.stats.tcp.segmentsIn;
+    // The server reads as the data comes, so ACK after ACK frees the client's buffer, and the
+    // client fills it again each time (up to 1 MB), so the TCB reports 'writable' again and
+    // again; the application takes no host event meanwhile.
+    let blocked = 0;
+    let more = 0;
+    net.settle(() => {
+      for (let c = server!.recv(net.now); c !== undefined; c = server!.recv(net.now));
+      while (more < 1_000_000) {
+        const n = client.send(net.now, bytes(16_384, 6));
+        more += n;
+        if (n < 16_384) { blocked++; break; }
+      }
+    });
+    assert.ok(a.stats.tcp.segmentsIn - before >= 2, 'several ACKs came back');
+    assert.ok(blocked >= 2, `the client blocked again after space freed (${blocked} times)`);
+    assert.deepEqual(eventTypes(events(a), client), ['writable']);
+  });
+
   test('handshake, a transfer each way, an orderly close; the tables empty after TIME-WAIT', () => {
     const { a, b, net } = pair();
     const listener = listen(b, 8080);
