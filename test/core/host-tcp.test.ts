@@ -36,6 +36,19 @@ function listen(host: Host, port: number, backlog?: number): TcpListener {
   return r.listener;
 }
 
+/** A connection from a to b's port 8080, accepted, with every host event so far taken. */
+function established(): { a: Host; b: Host; net: BackToBack; client: TcpConnection; server: TcpConnection } {
+  const { a, b, net } = pair();
+  const listener = listen(b, 8080);
+  const client = connect(a, net.now, B, 8080);
+  let server: TcpConnection | undefined;
+  net.settle(() => { server ??= listener.accept(); });
+  assert.ok(server);
+  events(a);
+  events(b);
+  return { a, b, net, client, server };
+}
+
 /** Events of one connection, by type, from a list of host events. */
 function eventTypes(list: HostEvent[], connection: TcpConnection): string[] {
   return list.flatMap((e) => (e.type === 'connection' && e.connection === connection ? [e.event.type] : []));
@@ -142,14 +155,7 @@ describe('Host: back to back', () => {
   });
 
   test("'readable' waits in the host's queue once, whatever number of segments arrive before the application takes it; then the next data queues it again", () => {
-    const { a, b, net } = pair();
-    const listener = listen(b, 8080);
-    const client = connect(a, net.now, B, 8080);
-    let server: TcpConnection | undefined;
-    net.settle(() => { server ??= listener.accept(); });
-    assert.ok(server);
-    events(a);
-    events(b);
+    const { b, net, client, server } = established();
     const before = b.stats.tcp.segmentsIn;
     assert.equal(client.send(net.now, bytes(20_000, 3)), 20_000);
     net.settle();
@@ -166,13 +172,7 @@ describe('Host: back to back', () => {
   });
 
   test("'writable' too waits in the host's queue once, however often ACKs free the send buffer", () => {
-    const { a, b, net } = pair();
-    const listener = listen(b, 8080);
-    const client = connect(a, net.now, B, 8080);
-    let server: TcpConnection | undefined;
-    net.settle(() => { server ??= listener.accept(); });
-    assert.ok(server);
-    events(a);
+    const { a, net, client, server } = established();
     let queued = 0;
     for (let n = client.send(net.now, bytes(65_536, 5)); n > 0; n = client.send(net.now, bytes(65_536, 5))) queued += n;
     assert.ok(queued > 0);
@@ -183,7 +183,7 @@ describe('Host: back to back', () => {
     let blocked = 0;
     let more = 0;
     net.settle(() => {
-      for (let c = server!.recv(net.now); c !== undefined; c = server!.recv(net.now));
+      for (let c = server.recv(net.now); c !== undefined; c = server.recv(net.now));
       while (more < 1_000_000) {
         const n = client.send(net.now, bytes(16_384, 6));
         more += n;
